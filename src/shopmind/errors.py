@@ -72,8 +72,9 @@ class DataError(ShopmindError, ValueError):
 class InputError(DataError):
     """One bad value in the input, located by source, line and field.
 
-    >>> str(InputError("items.csv", 7, "price", "'abc' is not a number"))
-    "items.csv line 7, field 'price': 'abc' is not a number. Nothing was imported; fix the input and run again."
+    >>> err = InputError("items.csv", 7, "price", "'abc' is not a number")
+    >>> str(err).split(". ")[0]
+    "items.csv line 7, field 'price': 'abc' is not a number"
     """
 
     def __init__(self, source: str, line: int | None, field: str | None, reason: str):

@@ -87,6 +87,7 @@ reviews = Table(
     Column("text", Text, nullable=False),
     Column("ts", Float),
     Column("language", String(16)),
+    Column("label", String(64)),
     Index("ix_reviews_item", "item_id"),
 )
 
@@ -175,13 +176,14 @@ ENTITY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("item_id", "str"),
         FieldSpec("type", "str", required=True),
         FieldSpec("value", "float"),
-        FieldSpec("ts", "ts", required=True),
+        FieldSpec("ts", "ts"),  # absent: the time of ingestion
         FieldSpec("session_id", "str"),
         FieldSpec("context", "json"),
         FieldSpec("idempotency_key", "str"),
     ),
     "reviews": (
-        FieldSpec("review_id", "str", required=True),
+        FieldSpec("review_id", "str"),  # absent: derived from the content
+        FieldSpec("label", "str"),  # the shop's own annotation, e.g. a sentiment label
         FieldSpec("user_id", "str"),
         FieldSpec("item_id", "str", required=True),
         FieldSpec("rating", "float", min_value=0, max_value=10),

@@ -6,7 +6,6 @@ at all, and re-sending rows that are already stored changes nothing (idempotent 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -20,7 +19,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from shopmind.config import Settings, get_settings
 from shopmind.data import schema
 from shopmind.data.batch import Batch, IngestReport
-from shopmind.data.validate import LINE
+from shopmind.data.validate import LINE, is_missing, plain
 from shopmind.errors import ConflictError, StoreError, UnknownReferenceError
 
 __all__ = ["Store", "ProgressFn"]
@@ -34,7 +33,7 @@ _CONTENT = {
               "attributes", "language"],
     "users": ["attributes"],
     "events": ["user_id", "item_id", "type", "value", "ts", "session_id", "context"],
-    "reviews": ["user_id", "item_id", "rating", "text", "ts", "language"],
+    "reviews": ["user_id", "item_id", "rating", "text", "ts", "language", "label"],
     "orders": ["user_id", "status", "created_at", "updated_at", "shipping_status",
                "payment_status", "currency"],
 }
@@ -145,8 +144,8 @@ class Store:
             field = row["_field"]
             raise ConflictError(
                 batch.source(entity), int(row[LINE]), field,
-                f"{key} {row[key]!r} is already stored with {field}={row['_stored']!r}, "
-                f"not {row[field]!r} (use update mode to replace stored rows)",
+                f"{key} {row[key]!r} is already stored with {field}={plain(row['_stored'])!r}, "
+                f"not {plain(row[field])!r} (use update mode to replace stored rows)",
             )
         table = schema.metadata.tables[entity]
         columns = [key] + _CONTENT[entity]
@@ -325,10 +324,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
-def _is_missing(v: object) -> bool:
-    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
-
-
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
     """Rows as dicts of plain Python values (None for missing), column by column for speed."""
     if frame.empty:
@@ -336,8 +331,7 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:
     lists = []
     for c in columns:
         values = frame[c].astype(object).tolist()
-        lists.append([None if _is_missing(v) else (v.item() if hasattr(v, "item") else v)
-                      for v in values])
+        lists.append([None if is_missing(v) else plain(v) for v in values])
     return [dict(zip(columns, row)) for row in zip(*lists)]
 
 
@@ -365,5 +359,5 @@ def _diff(frame: pd.DataFrame, stored: pd.DataFrame, key: str, content: list[str
 
 
 def _line_signature(lines: pd.DataFrame) -> tuple:
-    return tuple((r[0], int(r[1]), None if _is_missing(r[2]) else float(r[2]))
+    return tuple((r[0], int(r[1]), None if is_missing(r[2]) else float(r[2]))
                  for r in lines.itertuples(index=False))

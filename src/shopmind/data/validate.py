@@ -132,8 +132,6 @@ def validate_entity(frame: pd.DataFrame, entity: str, source: str) -> pd.DataFra
     frame = frame.reset_index(drop=True)
     for spec in specs:
         if spec.required and spec.name not in frame.columns:
-            if entity == "events" and spec.name == "ts":
-                continue  # filled with "now" below: live events may omit their time
             found = ", ".join(c for c in frame.columns if c != LINE) or "none"
             raise SchemaError(source, None, spec.name,
                               f"required column is missing (columns found: {found})")
@@ -142,7 +140,7 @@ def validate_entity(frame: pd.DataFrame, entity: str, source: str) -> pd.DataFra
     for spec in specs:
         raw = frame[spec.name] if spec.name in frame.columns else pd.Series([None] * n)
         present = _present(raw) if n else np.zeros(0, dtype=bool)
-        if spec.required and not (entity == "events" and spec.name == "ts"):
+        if spec.required:
             _fail(frame, ~present, source, spec.name, lambda i: "is required but empty")
         if spec.kind in ("float", "int"):
             values = _as_float(raw, present, frame, source, spec)
@@ -187,16 +185,22 @@ def _complete(clean: pd.DataFrame, entity: str, source: str) -> pd.DataFrame:
         no_ts = np.isnan(clean["ts"].to_numpy(dtype=float))
         if no_ts.any():
             clean.loc[no_ts, "ts"] = pd.Timestamp.now(tz="UTC").timestamp()
-        no_key = clean["idempotency_key"].isna().to_numpy()
-        if no_key.any():
-            clean.loc[no_key, "idempotency_key"] = _content_keys(clean.loc[no_key])
+        _derive_keys(clean, "idempotency_key",
+                     ["user_id", "item_id", "type", "value", "ts", "session_id", "context"])
+    if entity == "reviews":
+        _derive_keys(clean, "review_id", ["user_id", "item_id", "text", "ts"])
     return clean
 
 
-def _content_keys(events: pd.DataFrame) -> list[str]:
-    """A key derived from an event's content, so re-sending the same event is recognised."""
-    cols = ["user_id", "item_id", "type", "value", "ts", "session_id", "context"]
-    rows = events[cols].astype(object).where(events[cols].notna(), "").astype(str)
+def _derive_keys(clean: pd.DataFrame, key: str, cols: list[str]) -> None:
+    """Fill a missing key from the row's content, so re-sending the same row is recognised."""
+    missing = clean[key].isna().to_numpy()
+    if missing.any():
+        clean.loc[missing, key] = _content_keys(clean.loc[missing, cols])
+
+
+def _content_keys(rows: pd.DataFrame) -> list[str]:
+    rows = rows.astype(object).where(rows.notna(), "").astype(str)
     joined = rows.agg("\x1f".join, axis=1)
     return ["h:" + hashlib.sha1(s.encode()).hexdigest()[:32] for s in joined]
 
@@ -219,15 +223,22 @@ def drop_identical_duplicates(clean: pd.DataFrame, key: list[str], source: str) 
             source, int(other[LINE]), field,
             f"{'/'.join(key)} {'/'.join(str(first[k]) for k in key)} appears again with "
             f"different content than on line {int(first[LINE])} "
-            f"({first[field]!r} there, {other[field]!r} here)",
+            f"({plain(first[field])!r} there, {plain(other[field])!r} here)",
         )
     return remaining.reset_index(drop=True)
 
 
+def plain(v: object) -> object:
+    """numpy scalars as Python values, so messages read 29.9 rather than np.float64(29.9)."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def is_missing(v: object) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
+
+
 def _same(a: object, b: object) -> bool:
-    if a is None or a is pd.NA or (isinstance(a, float) and math.isnan(a)):
-        return b is None or b is pd.NA or (isinstance(b, float) and math.isnan(b))
-    return bool(a == b)
+    return is_missing(b) if is_missing(a) else (not is_missing(b) and bool(a == b))
 
 
 def split_orders(clean: pd.DataFrame, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
