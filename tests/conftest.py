@@ -55,3 +55,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real datasets not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def _snapshot(store) -> dict:
+    """Every row of every table, to prove that a failed write changed nothing."""
+    return {name: store.read_table(name).to_json() for name in
+            ("items", "users", "events", "reviews", "orders", "order_lines")}
+
+
+@pytest.fixture
+def snapshot():
+    return _snapshot

@@ -14,7 +14,6 @@ from shopmind.data.importers import (
     read_reviews_file,
 )
 from shopmind.errors import ConflictError, InputError, SchemaError, UnknownReferenceError
-from tests.test_store import snapshot
 
 SEQUENCES = "1 1 2 3\n2 2 3 4 1\n3 4 4 2\n"
 ITEM_TEXT = ("item_id\tasin\ttitle\tcategories\n1\tA1\tLip &amp; Cheek\tBeauty > Makeup\n"
@@ -147,7 +146,7 @@ def test_generic_orders_one_row_per_line(store, tmp_path):
     assert store.counts()["order_lines"] == 2 and store.stats()["orders_by_status"] == {"shipped": 1}
 
 
-def test_bad_generic_inputs_leave_the_store_unchanged(store, tmp_path):
+def test_bad_generic_inputs_leave_the_store_unchanged(store, tmp_path, snapshot):
     good = tmp_path / "items.csv"
     good.write_text("item_id,title,price\np1,Phone,10\n")
     store.ingest(read_entity_file("items", good))

@@ -36,12 +36,6 @@ ORDERS = pd.DataFrame({
 })
 
 
-def snapshot(store) -> dict:
-    """Every row of every table, to prove that a failed write changed nothing."""
-    return {name: store.read_table(name).to_json() for name in
-            ("items", "users", "events", "reviews", "orders", "order_lines")}
-
-
 def full_batch() -> Batch:
     return Batch.from_frames(items=ITEMS, events=EVENTS, orders=ORDERS)
 
@@ -64,7 +58,7 @@ def test_ingest_stores_every_table_and_types(store):
     assert lines.groupby("order_id")["quantity"].sum().to_dict() == {"o1": 3, "o2": 1}
 
 
-def test_reingesting_the_same_rows_adds_nothing(store):
+def test_reingesting_the_same_rows_adds_nothing(store, snapshot):
     store.ingest(full_batch())
     before = snapshot(store)
     report = store.ingest(full_batch())
@@ -84,7 +78,7 @@ def test_unknown_item_rolls_back_the_whole_batch(store):
     assert store.counts()["items"] == 0 and store.counts()["users"] == 0
 
 
-def test_changed_item_is_a_conflict_unless_updating(store):
+def test_changed_item_is_a_conflict_unless_updating(store, snapshot):
     store.ingest(Batch.from_frames(items=ITEMS))
     before = snapshot(store)
     changed = ITEMS.assign(price=["499.0", "29.9", "25"])
@@ -98,7 +92,7 @@ def test_changed_item_is_a_conflict_unless_updating(store):
     assert store.items_frame().set_index("item_id").loc["p2", "price"] == pytest.approx(29.9)
 
 
-def test_order_status_update_and_changed_lines(store):
+def test_order_status_update_and_changed_lines(store, snapshot):
     store.ingest(full_batch())
     shipped = ORDERS.assign(status=["shipped", "shipped", "delivered"])
     with pytest.raises(ConflictError):

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from shopmind.errors import ShopmindError
@@ -65,16 +65,14 @@ def _friendly_errors():
 def _ingest(db: str | None, read, update: bool = False) -> None:
     """Read (validate) with a spinner, then store with a progress bar, and print the report."""
     started = time.perf_counter()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("reading and validating", total=None)
+    with console.status("reading and validating"):
         batch = read()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
         bars: dict[str, int] = {}
 
         def on_progress(table: str, done: int, total: int) -> None:
             if table not in bars:
-                progress.update(task, visible=False)
                 bars[table] = progress.add_task(f"storing {table}", total=total)
             progress.update(bars[table], completed=done)
 

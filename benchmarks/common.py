@@ -1,0 +1,88 @@
+"""What every benchmark shares: the machine, the commit, peak memory, timing and the JSON shape.
+
+Each benchmark writes (DESIGN.md)::
+
+    {"benchmark": ..., "dataset": ..., "protocol": ..., "commit": ..., "machine": {...},
+     "results": [{"name": ..., "baseline": bool, "dataset": ..., "metrics": {...}, ...}]}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+__all__ = ["REPO", "SHARED_DATA", "machine", "git_commit", "peak_mb", "median_seconds",
+           "write_results", "print_table"]
+
+
+def machine() -> dict:
+    """Cores, RAM and GPU of this machine, for the record."""
+    ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gpu = None
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return {"cores": os.cpu_count(), "ram_gb": round(ram_gb, 1), "gpu": gpu,
+            "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True,
+                             text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True,
+                               text=True).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def peak_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def median_seconds(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
+    """Median wall time of ``runs`` calls and every single time (this machine is noisy)."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), [round(t, 3) for t in times]
+
+
+def write_results(path: str | Path, benchmark: str, dataset: str, protocol: str,
+                  results: list[dict], **extra) -> dict:
+    doc = {"benchmark": benchmark, "dataset": dataset, "protocol": protocol,
+           "commit": git_commit(), "machine": machine(), **extra, "results": results}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    return doc
+
+
+def print_table(results: list[dict], columns: list[str]) -> None:
+    """A plain-text table of result rows; a column is a top-level key or a metric name."""
+    def cell(row: dict, col: str) -> str:
+        value = row.get(col, row.get("metrics", {}).get(col, ""))
+        return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+    rows = [["name", *columns]] + [[r["name"], *(cell(r, c) for c in columns)] for r in results]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)))
