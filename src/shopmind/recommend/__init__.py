@@ -1,0 +1,14 @@
+"""Recommenders behind one contract (see :class:`~shopmind.recommend.base.Recommender`).
+
+``fit(sequences, items=None)``, ``recommend(user_ids, k, exclude_seen=True)``,
+``next_items(recent_item_ids, k)``, ``similar_items(item_ids, k)``, ``score(user_indices)``,
+``update_users(sequences)``, ``save(path)`` / ``Recommender.load(path)``.
+"""
+
+from shopmind.recommend.als import ALS
+from shopmind.recommend.base import Recommendations, Recommender
+from shopmind.recommend.itemknn import ItemKNN
+from shopmind.recommend.popularity import Popularity
+from shopmind.recommend.sasrec import SASRec
+
+__all__ = ["Recommender", "Recommendations", "Popularity", "ItemKNN", "ALS", "SASRec"]

@@ -1,0 +1,228 @@
+"""SASRec trained with full cross-entropy over every item ("SASRec+", eSASRec's recipe).
+
+The original SASRec learns from one sampled negative per position (binary cross-entropy);
+scoring the true next item against *all* items with a softmax at every position is what made
+it state of the art again (Klenitskiy & Vasilev 2023; eSASRec 2025). With a catalog of tens of
+thousands of items the full softmax is affordable on a CPU: only real (non-padding) positions
+are projected onto the item table.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from shopmind.errors import DataError
+from shopmind.evaluate.ranking import ndcg_at_k, target_ranks
+from shopmind.recommend.base import Recommender
+from shopmind.recommend.transformer import SASRecNet
+
+__all__ = ["SASRec"]
+
+SCORE_BATCH = 1024
+"""Histories scored per forward pass: bounds memory at SCORE_BATCH × n_items floats."""
+
+
+@contextmanager
+def _torch_threads(threads: int | None):
+    """Run torch on ``threads`` CPU threads (all cores when None), restoring the caller's."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def bf16_is_fast() -> bool:
+    """Whether this CPU has native bfloat16 matrix units (AVX512-BF16 / AMX) for oneDNN."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _pad(windows: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded tokens (item index + 1, 0 = padding) and lengths of item-index windows."""
+    lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
+    tokens = np.zeros((len(windows), max(1, int(lengths.max(initial=0)))), dtype=np.int64)
+    filled = np.arange(tokens.shape[1]) < lengths[:, None]
+    if filled.any():
+        tokens[filled] = np.concatenate(windows) + 1
+    return torch.from_numpy(tokens), torch.from_numpy(lengths)
+
+
+class SASRec(Recommender):
+    """Self-attentive sequential recommender trained with full softmax cross-entropy.
+
+    Each user's last ``max_len + 1`` training items give one example: at every position the
+    model predicts the following item among all items. With ``valid_targets`` in ``fit`` the
+    model is scored on them (NDCG@10, full ranking) every ``eval_every`` epochs and keeps its
+    best epoch, stopping after ``patience`` evaluations without improvement; ``time_budget``
+    (seconds) caps training either way.
+
+    ``bf16`` trains with bfloat16 matrix products (weights stay float32; scoring is float32):
+    on CPUs with bfloat16 units the item-softmax products run ~10x faster than MKL's float32
+    path. ``None`` turns it on where such units exist.
+
+    >>> from shopmind.data.views import Sequences
+    >>> cycle = list("abcd") * 3
+    >>> seqs = Sequences.from_events(["u"] * 12 + ["v"] * 12, cycle + cycle[1:] + ["b"],
+    ...                              list(range(12)) * 2)
+    >>> model = SASRec(hidden=16, blocks=1, epochs=60, dropout=0.0, lr=1e-2).fit(seqs)
+    >>> model.next_items(["a", "b"], k=1, exclude_seen=False).item_ids.tolist()
+    ['c']
+    """
+
+    def __init__(self, hidden: int = 64, blocks: int = 2, heads: int = 1, max_len: int = 50,
+                 dropout: float = 0.5, lr: float = 1e-3, weight_decay: float = 0.0,
+                 batch_size: int = 128, epochs: int = 200, patience: int = 10,
+                 eval_every: int = 1, time_budget: float | None = None, seed: int = 0,
+                 threads: int | None = None, bf16: bool | None = None, verbose: bool = False):
+        self.hidden = hidden
+        self.blocks = blocks
+        self.heads = heads
+        self.max_len = max_len
+        self.dropout = dropout
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.patience = patience
+        self.eval_every = eval_every
+        self.time_budget = time_budget
+        self.seed = seed
+        self.threads = threads
+        self.bf16 = bf16
+        self.verbose = verbose
+
+    # -- training ---------------------------------------------------------------------------
+
+    def _new_net(self, n_items: int) -> SASRecNet:
+        return SASRecNet(n_items, self.hidden, self.blocks, self.heads, self.max_len,
+                         self.dropout)
+
+    def _fit(self, interactions, items, valid_targets) -> None:
+        if self.max_len < 1 or self.epochs < 1 or self.batch_size < 1:
+            raise DataError("max_len, epochs and batch_size must all be at least 1")
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        self.net_ = self._new_net(interactions.n_items)
+        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr,
+                                     weight_decay=self.weight_decay, betas=(0.9, 0.98))
+        users = np.flatnonzero(interactions.lengths >= 2)  # one item predicts nothing
+        if len(users) == 0:
+            raise DataError("SASRec needs at least one user with two or more events")
+        valid_users = (np.zeros(0, np.int64) if valid_targets is None
+                       else np.flatnonzero(valid_targets >= 0))
+        self.history_log_: list[dict] = []
+        best, best_state, waited = -1.0, None, 0
+        start = time.perf_counter()
+        with _torch_threads(self.threads):
+            for epoch in range(1, self.epochs + 1):
+                loss = self._train_epoch(interactions, users, optimizer, rng)
+                entry = {"epoch": epoch, "loss": loss,
+                         "seconds": round(time.perf_counter() - start, 1)}
+                if len(valid_users) and (epoch % self.eval_every == 0 or epoch == self.epochs):
+                    entry["valid_ndcg@10"] = self._valid_ndcg(interactions, valid_users,
+                                                              valid_targets[valid_users])
+                    if entry["valid_ndcg@10"] > best:
+                        best, waited = entry["valid_ndcg@10"], 0
+                        best_state = copy.deepcopy(self.net_.state_dict())
+                    else:
+                        waited += 1
+                self.history_log_.append(entry)
+                if self.verbose:
+                    print(entry, flush=True)
+                out_of_time = (self.time_budget is not None
+                               and time.perf_counter() - start > self.time_budget)
+                if waited >= self.patience or out_of_time:
+                    break
+        if best_state is not None:
+            self.net_.load_state_dict(best_state)
+        self.best_epoch_ = max((e for e in self.history_log_ if "valid_ndcg@10" in e),
+                               key=lambda e: e["valid_ndcg@10"], default=self.history_log_[-1]
+                               )["epoch"]
+        self.net_.eval()
+
+    def _batches(self, users: np.ndarray, lengths: np.ndarray,
+                 rng: np.random.Generator) -> list[np.ndarray]:
+        """Shuffled batches of users; within chunks of 32 batches users are sorted by length,
+        so a batch pads to about its own length instead of to ``max_len``."""
+        order = rng.permutation(users)
+        chunk = 32 * self.batch_size
+        batches = []
+        for start in range(0, len(order), chunk):
+            part = order[start:start + chunk]
+            part = part[np.argsort(np.minimum(lengths[part], self.max_len + 1), kind="stable")]
+            batches.extend(part[i:i + self.batch_size]
+                           for i in range(0, len(part), self.batch_size))
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def _train_epoch(self, interactions, users: np.ndarray, optimizer,
+                     rng: np.random.Generator) -> float:
+        self.net_.train()
+        bf16 = bf16_is_fast() if self.bf16 is None else self.bf16
+        total, count = 0.0, 0
+        for batch in self._batches(users, interactions.lengths, rng):
+            windows = [interactions.sequence(u)[-(self.max_len + 1):] for u in batch]
+            inputs, lengths = _pad([w[:-1] for w in windows])
+            targets, _ = _pad([w[1:] for w in windows])
+            real = targets > 0
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                outputs = self.net_(inputs, lengths)[real]
+                logits = outputs @ self.net_.item_table().T
+            # The softmax over all items is the costliest step; it stays in the logits' dtype.
+            loss = F.cross_entropy(logits, targets[real] - 1)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(logits)
+            count += len(logits)
+        return round(total / max(count, 1), 4)
+
+    def _valid_ndcg(self, interactions, users: np.ndarray, targets: np.ndarray) -> float:
+        ranks = np.concatenate([
+            target_ranks(self._score([interactions.sequence(u) for u in users[i:i + SCORE_BATCH]]),
+                         targets[i:i + SCORE_BATCH])
+            for i in range(0, len(users), SCORE_BATCH)])
+        self.net_.train()
+        return round(ndcg_at_k(ranks, 10), 5)
+
+    # -- scoring ----------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def _score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        self.net_.eval()
+        tokens, lengths = _pad([np.asarray(h)[-self.max_len:] for h in histories])
+        outputs = self.net_(tokens, lengths)
+        last = outputs[torch.arange(len(histories)), (lengths - 1).clamp(min=0)]
+        return (last @ self.net_.item_table().T).numpy()
+
+    def score_histories(self, histories: Sequence[np.ndarray]) -> np.ndarray:
+        with _torch_threads(self.threads):
+            parts = [self._score(histories[i:i + SCORE_BATCH])
+                     for i in range(0, len(histories), SCORE_BATCH)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.n_items), np.float32)
+
+    def item_similarity(self, item_indices: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            table = F.normalize(self.net_.item_table(), dim=1)
+            return (table[torch.as_tensor(np.asarray(item_indices))] @ table.T).numpy()
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {name: tensor.numpy() for name, tensor in self.net_.state_dict().items()}
+
+    def _set_state(self, state: dict[str, np.ndarray]) -> None:
+        self.net_ = self._new_net(len(self.item_ids_))
+        self.net_.load_state_dict({name: torch.from_numpy(value) for name, value in state.items()})
+        self.net_.eval()
