@@ -20,6 +20,9 @@ from shopmind.evaluate import evaluate_scores, leave_one_out, seen_matrix
 __all__ = ["TrainedModel", "recommender_candidates", "train_recommenders", "run_demo"]
 
 
+PROTOCOL = "leave-one-out on first occurrences, full ranking, seen excluded"
+
+
 @dataclass
 class TrainedModel:
     name: str
@@ -46,7 +49,7 @@ def train_recommenders(store: Store, settings: Settings,
     events and save it under ``model_dir/recommend/``; metrics go next to it as JSON."""
     console = console or Console()
     seqs = build_sequences(store)
-    split = leave_one_out(seqs)
+    split = leave_one_out(seqs.first_occurrences())
     rows = (split.test_target >= 0).nonzero()[0]
     out_dir = settings.resolved_model_dir() / "recommend"
     trained = []
@@ -61,7 +64,7 @@ def train_recommenders(store: Store, settings: Settings,
             fit_seconds = time.perf_counter() - start
             path = final.save(out_dir / f"{name}.npz")
             (out_dir / f"{name}.metrics.json").write_text(json.dumps(
-                {"metrics": metrics, "protocol": "leave-one-out, full ranking, seen excluded",
+                {"metrics": metrics, "protocol": PROTOCOL,
                  "fit_seconds": fit_seconds}, indent=2))
         trained.append(TrainedModel(name, path, metrics, fit_seconds))
     return trained
@@ -83,7 +86,7 @@ def run_demo(store: Store, *, seed: int = 0, n_users: int = 800,
                   f"({sum(report.inserted.values()):,} rows new)")
     trained = train_recommenders(store, store.settings, console)
     table = Table("recommender", "hr@10", "ndcg@10", "mrr", "fit s", "saved to",
-                  title="trained on the demo shop (leave-one-out, full ranking, seen excluded)")
+                  title=f"trained on the demo shop ({PROTOCOL})")
     for t in trained:
         table.add_row(t.name, f"{t.metrics['hr@10']:.3f}", f"{t.metrics['ndcg@10']:.3f}",
                       f"{t.metrics['mrr']:.3f}", f"{t.fit_seconds:.1f}", str(t.path))

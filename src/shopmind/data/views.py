@@ -149,6 +149,25 @@ class Sequences:
         return Sequences(self.user_ids, self.item_ids, indptr, self.items[mask], self.ts[mask],
                          self.types[mask], self.type_names)
 
+    def first_occurrences(self) -> Sequences:
+        """Each user's sequence with repeats of an item dropped (its first event kept).
+
+        Next-item evaluation on raw event streams is dominated by repeats (view → cart →
+        purchase of one item); on first occurrences every target is an item new to the user.
+
+        >>> s = Sequences.from_events(["u"] * 4, ["a", "b", "a", "c"], [0, 1, 2, 3])
+        >>> s.item_ids[s.first_occurrences().items].tolist()
+        ['a', 'b', 'c']
+        """
+        rows = self.row_of_each_event()
+        _, first = np.unique(rows * max(self.n_items, 1) + self.items, return_index=True)
+        keep = np.zeros(len(self.items), dtype=bool)
+        keep[first] = True
+        indptr = np.zeros_like(self.indptr)
+        np.cumsum(np.bincount(rows[keep], minlength=self.n_users), out=indptr[1:])
+        return Sequences(self.user_ids, self.item_ids, indptr, self.items[keep], self.ts[keep],
+                         self.types[keep], self.type_names)
+
     def to_interactions(self, weights: Mapping[str, float] | None = None) -> Interactions:
         """Sum event weights into a user×item matrix (all weights 1 when ``weights`` is None)."""
         if weights is None:
