@@ -22,8 +22,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# Builds and trains the demo shop, then serves it with the dashboard on http://127.0.0.1:8000
+# (the link printed carries a fresh dashboard key; Ctrl-C stops the server).
 demo: install
 	$(BIN)/shopmind demo
+	$(BIN)/shopmind serve --host 127.0.0.1 --port 8000 --dashboard-key
 
 test: install-dev
 	$(BIN)/pytest

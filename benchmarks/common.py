@@ -15,14 +15,15 @@ import resource
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-__all__ = ["REPO", "SHARED_DATA", "machine", "git_commit", "peak_mb", "median_seconds",
-           "write_results", "print_table"]
+__all__ = ["REPO", "SHARED_DATA", "machine", "git_commit", "peak_mb", "peak_mb_during",
+           "median_seconds", "write_results", "print_table"]
 
 
 def machine() -> dict:
@@ -54,6 +55,36 @@ def git_commit() -> str | None:
 def peak_mb() -> float:
     """Peak resident memory of this process so far (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _high_water_mb() -> float | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+@contextmanager
+def peak_mb_during() -> Iterator[dict]:
+    """Peak resident memory (MB) of this process while the block runs, in ``box["peak_mb"]``.
+
+    On Linux the kernel's high-water mark is reset first (``/proc/self/clear_refs``), so each
+    of several models measured in one process gets its own peak rather than the largest so
+    far; elsewhere it falls back to the process peak.
+    """
+    box: dict = {}
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    yield box
+    box["peak_mb"] = (_high_water_mb() if reset else None) or peak_mb()
 
 
 def median_seconds(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:

@@ -10,11 +10,12 @@ co-occurrence models must find) and (2) the next item is fully determined by the
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from shopmind.data.views import Sequences
 from shopmind.errors import DataError, NotFittedError, NotFoundError
-from shopmind.recommend import ALS, SASRec, ItemKNN, Popularity, Recommender
+from shopmind.recommend import ALS, Blend, ItemKNN, Popularity, Recommender, SASRec
 
 CYCLES, CYCLE_LENGTH, USERS = 4, 5, 240
 
@@ -35,16 +36,29 @@ def planted_shop(seed: int = 0) -> Sequences:
     return Sequences.from_events(users, items, ts)
 
 
+def planted_catalog() -> pd.DataFrame:
+    """Item titles that name the item's cycle: what a text-aware model can lean on."""
+    ids = [_item(c, s) for c in range(CYCLES) for s in range(CYCLE_LENGTH)]
+    names = ["garden hose", "lipstick red", "phone case", "dog food"]
+    return pd.DataFrame({"item_id": ids, "title": [f"{names[_cycle(i)]} {i}" for i in ids]})
+
+
 MODELS = {
     "popularity": lambda: Popularity(),
     "trending": lambda: Popularity(half_life=2.0),
-    "itemknn": lambda: ItemKNN(neighbours=10),
-    "itemknn-recency": lambda: ItemKNN(recency=0.5),
+    "itemknn": lambda: ItemKNN(neighbours=10, shrink=0.0, recency=1.0),
+    "itemknn-recency": lambda: ItemKNN(),
     "als": lambda: ALS(factors=8, iterations=10, regularization=0.1, threads=1),
     "sasrec": lambda: SASRec(hidden=32, blocks=1, heads=2, max_len=10, dropout=0.1, lr=5e-3,
                              batch_size=64, epochs=40, threads=1),
+    "sasrec-text": lambda: SASRec(hidden=32, blocks=1, heads=2, max_len=10, dropout=0.1,
+                                  lr=5e-3, batch_size=64, epochs=40, threads=1,
+                                  text_encoder="hashing"),
+    "blend": lambda: Blend([{"kind": "ItemKNN", "params": {"recency": 0.5}},
+                            {"kind": "ALS", "params": {"factors": 8, "regularization": 0.1,
+                                                       "threads": 1}}]),
 }
-LEARNS_CLUSTERS = {"itemknn", "itemknn-recency", "als", "sasrec"}
+LEARNS_CLUSTERS = {"itemknn", "itemknn-recency", "als", "sasrec", "sasrec-text", "blend"}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +68,7 @@ def shop() -> Sequences:
 
 @pytest.fixture(scope="module", params=sorted(MODELS))
 def fitted(request, shop) -> tuple[str, Recommender]:
-    return request.param, MODELS[request.param]().fit(shop)
+    return request.param, MODELS[request.param]().fit(shop, planted_catalog())
 
 
 def _cycle(item_id: str) -> int:
@@ -143,7 +157,7 @@ def test_save_load_round_trip_predicts_identically(fitted, shop, tmp_path):
 
 def test_update_users_changes_recommendations_without_retraining(fitted, shop):
     name, _ = fitted
-    model = MODELS[name]().fit(shop)  # a fresh one: update_users changes the model in place
+    model = MODELS[name]().fit(shop, planted_catalog())  # a fresh one: update_users changes the model in place
     new = Sequences.from_events(["newcomer", "newcomer"], ["d0", "d1"], [0.0, 1.0])
     model.update_users(new)
     recs = model.recommend("newcomer", k=3)
@@ -165,3 +179,19 @@ def test_bad_input_says_what_is_wrong(shop):
         Popularity().fit([["a0", "a1"]])
     with pytest.raises(DataError, match="valid_targets"):
         Popularity().fit(shop, valid_targets=np.zeros(3))
+
+
+def test_text_model_needs_the_items_table(shop):
+    with pytest.raises(DataError, match="items table"):
+        MODELS["sasrec-text"]().fit(shop)
+
+
+def test_blend_chooses_weights_on_validation(shop):
+    """A useless member (popularity) next to a good one (item-kNN) gets little or no weight."""
+    valid = np.array([shop.item_index([_item(_cycle(shop.item_ids[shop.sequence(u)[-1]]),
+                                             int(shop.item_ids[shop.sequence(u)[-1]][1]) + 1)])[0]
+                      for u in range(shop.n_users)])
+    blend = Blend([{"kind": "ItemKNN", "params": {"recency": 0.5}},
+                   {"kind": "Popularity", "params": {}}]).fit(shop, valid_targets=valid)
+    assert blend.weights_[0] == 1.0 and blend.weights_[1] <= 0.3
+    assert blend.valid_ndcg_ > 0.5

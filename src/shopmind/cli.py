@@ -217,5 +217,170 @@ def demo(
         run_demo(_store(db), seed=seed, n_users=users, console=console)
 
 
+keys_app = typer.Typer(
+    help="API keys of the REST service. A key has scopes: read (recommendations, stats, model "
+    "status), ingest (writing data), admin (everything, incl. retraining). Keys are stored "
+    "hashed; the key itself is printed once, when it is created.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[list[str], typer.Option(
+        "--scope", "-s", help="admin, ingest or read (repeatable)")],
+    name: Annotated[str | None, typer.Option(help="a label, e.g. who uses it")] = None,
+    db: DbOption = None,
+) -> None:
+    """Create an API key and print it (only this once)."""
+    from shopmind.api.auth import KeyStore
+
+    with _friendly_errors():
+        token, key = KeyStore(_store(db)).create(scope, name)
+    console.print(f"key id {key.key_id}, scopes {', '.join(sorted(key.scopes))}")
+    print(token)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = None) -> None:
+    """The keys (ids, scopes, names; never the keys themselves)."""
+    from shopmind.api.auth import KeyStore
+
+    with _friendly_errors():
+        keys = KeyStore(_store(db)).list()
+    table = Table("key id", "scopes", "name", "created", "revoked", title="API keys")
+    for k in keys:
+        table.add_row(k.key_id, ", ".join(sorted(k.scopes)), k.name or "", _when(k.created_at),
+                      _when(k.revoked_at) if k.revoked_at else "")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key id from `keys list`")],
+                db: DbOption = None) -> None:
+    """Revoke a key: requests with it get 401 from then on (within seconds)."""
+    from shopmind.api.auth import KeyStore
+
+    with _friendly_errors():
+        KeyStore(_store(db)).revoke(key_id)
+    console.print(f"revoked {key_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1, "
+                                             "SHOPMIND_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000, SHOPMIND_API_PORT)")
+                    ] = None,
+    dashboard_key: Annotated[bool, typer.Option(
+        help="create an admin key for the dashboard and print a link that carries it")] = False,
+    db: DbOption = None,
+) -> None:
+    """Run the REST service and the dashboard (OpenAPI docs at /docs)."""
+    import logging
+    import sys
+
+    import uvicorn
+
+    from shopmind.api import create_app
+    from shopmind.api.auth import KeyStore
+    from shopmind.api.redact import RedactingFilter
+    from shopmind.config import get_settings
+
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    with _friendly_errors():
+        store = _store(db)
+        application = create_app(settings, store)
+        if dashboard_key:
+            keys = KeyStore(store)
+            keys.revoke_named("dashboard")  # one live dashboard key at a time
+            token, _ = keys.create(["admin"], name="dashboard")
+            # soft_wrap: a link broken over two lines would carry half a key
+            console.print(f"[bold]dashboard:[/] http://{host}:{port}/#key={token}",
+                          soft_wrap=True)
+    console.print(f"dashboard: http://{host}:{port}/   API docs: http://{host}:{port}/docs",
+                  soft_wrap=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())
+    # A thread parsing a large ingest batch gives the GIL back every millisecond rather than
+    # every five, so recommendation requests on the event loop wait less behind it.
+    sys.setswitchinterval(0.001)
+    uvicorn.run(application, host=host, port=port, access_log=False, log_config=None,
+                timeout_graceful_shutdown=5)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="what to search for (Chinese, English or mixed)")],
+    user: Annotated[str | None, typer.Option(
+        "--user", help="personalise for this user id (from their events in the store)")] = None,
+    category: Annotated[str | None, typer.Option(
+        help="category path prefix, e.g. 'Electronics' or '数码 > 影音'")] = None,
+    brand: Annotated[list[str] | None, typer.Option(help="brand (repeatable)")] = None,
+    min_price: Annotated[float | None, typer.Option(help="lowest price")] = None,
+    max_price: Annotated[float | None, typer.Option(help="highest price")] = None,
+    in_stock: Annotated[bool, typer.Option(help="only items in stock")] = False,
+    k: Annotated[int, typer.Option("-k", help="number of results")] = 10,
+    encoder: Annotated[str | None, typer.Option(
+        help="encoder when fitting on the fly: 'hashing' (fast), the packaged MiniLM name or "
+        "a local model directory (default SHOPMIND_ENCODER)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    db: DbOption = None,
+) -> None:
+    """Search the catalog: hybrid keyword + semantic ranking, filters, facets, personalisation.
+
+    Uses the search model serving in the registry (`shopmind demo` trains one); without one it
+    fits a search on the store's items and search sessions first.
+    """
+    from shopmind.config import get_settings
+    from shopmind.search import ProductSearch
+    from shopmind.search.store_io import fit_from_store, user_taste
+
+    with _friendly_errors():
+        store = _store(db)
+        settings = get_settings()
+        ps = None
+        try:
+            from shopmind.registry import ModelRegistry
+
+            serving = ModelRegistry(settings.resolved_model_dir()).serving("search")
+            if serving is not None:
+                ps = ProductSearch.load(serving.path)
+        except (ImportError, OSError, ShopmindError):
+            ps = None
+        if ps is None:
+            with console.status("fitting search on the store (no search model serving)"):
+                ps = fit_from_store(store, encoder=encoder or settings.encoder,
+                                    cache_dir=settings.data_dir / "cache")
+        affinity = None
+        if user is not None:
+            events = store.read_table("events", ["user_id", "item_id", "type"])
+            affinity = user_taste(ps, events, user)
+        filters = {"category": category, "brand": brand or None,
+                   "price": (min_price, max_price), "in_stock": in_stock}
+        res = ps.search(query, k=k, filters=filters, user_affinity=affinity)
+    if as_json:
+        console.print_json(json.dumps({
+            "query": res.query, "corrected": res.corrected, "stage": res.stage,
+            "total": res.total, "intent": res.intent, "facets": res.facets,
+            "results": [{"item_id": i, "title": t, "score": round(float(s), 4)}
+                        for i, t, s in zip(res.item_ids.tolist(), res.titles, res.scores)]},
+            ensure_ascii=False, default=str))
+        return
+    title = f"search: {res.query}" + (f"  (showing results for: {res.corrected})"
+                                      if res.corrected else "")
+    table = Table("#", "item", "title", "score", title=title)
+    for rank, (i, t, s) in enumerate(zip(res.item_ids.tolist(), res.titles, res.scores), 1):
+        table.add_row(str(rank), str(i), t, f"{s:.3f}")
+    console.print(table)
+    intent = ", ".join(f"{c} ({p:.0%})" for c, p in res.intent) or "-"
+    console.print(f"{res.total:,} matching items; found by {res.stage}; category intent: {intent}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

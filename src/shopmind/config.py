@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     import_chunk_rows: int = Field(
         default=50_000, ge=1, description="Rows per insert batch when importing."
     )
+    # -- the service (shopmind serve) -----------------------------------------------------
+    api_host: str = Field(default="127.0.0.1", description="Address `shopmind serve` binds.")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port of `shopmind serve`.")
+    api_max_body_bytes: int = Field(
+        default=8 * 2**20, ge=1024, description="Largest request body accepted (413 above).")
+    api_max_batch_rows: int = Field(
+        default=10_000, ge=1, description="Most rows one batch request may carry (413 above).")
+    retrain_every_events: int = Field(
+        default=5_000, ge=0, description="Retrain after this many new events (0: never).")
+    retrain_every_minutes: float = Field(
+        default=60.0, ge=0, description="Retrain when the serving model is this old and new "
+        "events arrived since (0: never).")
+    retrain_timeout_minutes: float = Field(
+        default=30.0, gt=0, description="A training run longer than this is stopped (failed).")
+    promote_tolerance: float = Field(
+        default=0.0, ge=0, description="A new model version is served when its ndcg@10 is at "
+        "least the serving version's minus this.")
+    live_fold_seconds: float = Field(
+        default=60.0, gt=0, description="How often live events are folded into the serving "
+        "model's user histories with update_users (they count at once either way; a fold "
+        "rebuilds the histories, ~0.1 s per 50k events, so it is not done on every event).")
 
     def resolved_db_url(self) -> str:
         if self.db_url:

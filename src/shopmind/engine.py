@@ -85,6 +85,7 @@ def run_demo(store: Store, *, seed: int = 0, n_users: int = 800,
                   f"{stats['orders']:,} orders, {stats['reviews']:,} reviews "
                   f"({sum(report.inserted.values()):,} rows new)")
     trained = train_recommenders(store, store.settings, console)
+    _register_demo_models(store, trained)
     table = Table("recommender", "hr@10", "ndcg@10", "mrr", "fit s", "saved to",
                   title=f"trained on the demo shop ({PROTOCOL})")
     for t in trained:
@@ -94,3 +95,13 @@ def run_demo(store: Store, *, seed: int = 0, n_users: int = 800,
     console.print("next: [bold]shopmind stats[/] for the shop's numbers; "
                   "[bold]shopmind import --help[/] to bring your own data.")
     return trained
+
+
+def _register_demo_models(store: Store, trained: list[TrainedModel]) -> None:
+    """Version the demo's models in the registry (copies), so `shopmind serve` serves the best."""
+    from shopmind.live import last_event_id, register_trained, registry_for
+
+    counts = store.counts()
+    register_trained(registry_for(store.settings), trained, reason="shopmind demo", move=False,
+                     data={"max_event_id": last_event_id(store), "events": counts["events"],
+                           "users": counts["users"], "items": counts["items"]})

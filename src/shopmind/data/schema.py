@@ -29,6 +29,7 @@ __all__ = [
     "reviews",
     "orders",
     "order_lines",
+    "api_keys",
     "FieldSpec",
     "ENTITY_FIELDS",
     "EVENT_TYPES",
@@ -113,6 +114,17 @@ order_lines = Table(
     Column("item_id", String(255), ForeignKey("items.item_id"), nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("unit_price", Float),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),  # the public part of the key
+    Column("secret_hash", String(64), nullable=False),  # sha256 hex of the whole key
+    Column("scopes", String(255), nullable=False),  # comma-separated: admin, ingest, read
+    Column("name", String(255)),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
 )
 
 EVENT_TYPES = (

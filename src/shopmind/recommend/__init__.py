@@ -7,8 +7,9 @@
 
 from shopmind.recommend.als import ALS
 from shopmind.recommend.base import Recommendations, Recommender
+from shopmind.recommend.blend import Blend
 from shopmind.recommend.itemknn import ItemKNN
 from shopmind.recommend.popularity import Popularity
 from shopmind.recommend.sasrec import SASRec
 
-__all__ = ["Recommender", "Recommendations", "Popularity", "ItemKNN", "ALS", "SASRec"]
+__all__ = ["Recommender", "Recommendations", "Popularity", "ItemKNN", "ALS", "SASRec", "Blend"]

@@ -17,7 +17,8 @@ class ALS(Recommender):
 
     Users are folded in at scoring time (one least-squares solve against the item factors), so
     a history updated with :meth:`update_users` or passed to ``next_items`` is used at once.
-    ``threads=0`` lets implicit use every core.
+    ``threads=0`` lets implicit use every core. The defaults were chosen on Amazon Beauty's
+    validation split (benchmarks/results/recommend-tuning.md).
 
     >>> from shopmind.data.views import Sequences
     >>> seqs = Sequences.from_events(list("uuvvwwxx"), list("abababcd"), range(8))
@@ -25,7 +26,7 @@ class ALS(Recommender):
     ['b']
     """
 
-    def __init__(self, factors: int = 64, regularization: float = 0.01, alpha: float = 1.0,
+    def __init__(self, factors: int = 64, regularization: float = 0.1, alpha: float = 10.0,
                  iterations: int = 15, seed: int = 0, threads: int = 0):
         self.factors = factors
         self.regularization = regularization
@@ -59,9 +60,9 @@ class ALS(Recommender):
 
     def score_histories(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         user_items = histories_matrix(histories, self.n_items)
-        solver = self._fold_in_solver()
-        with threadpool_limits(1, "blas"):
-            users = solver.recalculate_user(np.arange(len(histories)), user_items)
+        # No threadpool_limits here: the fold-in solve runs implicit's own loops, and
+        # threadpoolctl's library scan would cost ~100 ms per call.
+        users = self._fold_in_solver().recalculate_user(np.arange(len(histories)), user_items)
         return users @ self.item_factors_.T
 
     def item_similarity(self, item_indices: np.ndarray) -> np.ndarray:

@@ -30,6 +30,8 @@ class ItemKNN(Recommender):
     each item; each item keeps its ``neighbours`` most similar items. A history scores item
     ``j`` with the sum of ``sim(i, j)`` over its items ``i``; with ``recency < 1`` the item ``d``
     steps before the newest one weighs ``recency ** d``, so the latest interest leads.
+    ``shrink`` damps similarities resting on a handful of shared users. The defaults were
+    chosen on Amazon Beauty's validation split (benchmarks/results/recommend-tuning.md).
 
     >>> from shopmind.data.views import Sequences
     >>> seqs = Sequences.from_events(list("uuvvww"), list("ababab"), range(6))
@@ -37,7 +39,7 @@ class ItemKNN(Recommender):
     ['b']
     """
 
-    def __init__(self, neighbours: int = 100, shrink: float = 0.0, recency: float = 1.0):
+    def __init__(self, neighbours: int = 100, shrink: float = 30.0, recency: float = 0.5):
         self.neighbours = neighbours
         self.shrink = shrink
         self.recency = recency

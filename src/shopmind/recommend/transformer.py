@@ -48,11 +48,13 @@ class SASRecNet(nn.Module):
     """Item + position embeddings, ``blocks`` causal transformer blocks, a final norm.
 
     The output at each position is a query vector; an item's score is its dot product with
-    the item's own input embedding (tied weights, as in SASRec).
+    the item's own input embedding (tied weights, as in SASRec). With ``text_dim`` the item
+    embedding is its ID embedding plus a learned projection of fixed text vectors (the
+    ``text_vectors`` buffer), so an item with few events still has a meaningful vector.
     """
 
     def __init__(self, n_items: int, hidden: int, blocks: int, heads: int, max_len: int,
-                 dropout: float):
+                 dropout: float, text_dim: int = 0):
         super().__init__()
         if hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
@@ -68,18 +70,30 @@ class SASRecNet(nn.Module):
             nn.init.xavier_normal_(table)
         with torch.no_grad():
             self.item_embedding.weight[0].zero_()
+        self.text_projection = None
+        if text_dim:
+            self.register_buffer("text_vectors", torch.zeros(n_items, text_dim))
+            self.text_projection = nn.Linear(text_dim, hidden, bias=False)
+            nn.init.xavier_normal_(self.text_projection.weight)
 
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """(batch × length × hidden) outputs for right-padded ``tokens``."""
+    def embeddings(self) -> torch.Tensor:
+        """((n_items + 1) × hidden) item embeddings, row 0 (padding) all zero."""
+        table = self.item_embedding.weight
+        if self.text_projection is None:
+            return table
+        text = self.text_projection(self.text_vectors)
+        return table + F.pad(text, (0, 0, 1, 0))
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                embeddings: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch × length × hidden) outputs for right-padded ``tokens``; pass
+        ``embeddings()`` when it is also needed for the logits, to compute it once."""
+        embeddings = self.embeddings() if embeddings is None else embeddings
         width = tokens.shape[1]
         back = lengths[:, None] - 1 - torch.arange(width, device=tokens.device)[None, :]
-        x = (self.item_embedding(tokens) * math.sqrt(self.hidden)
+        x = (embeddings[tokens] * math.sqrt(self.hidden)
              + self.position_embedding(back.clamp(min=0)))
         x = self.dropout(x) * (tokens > 0).unsqueeze(-1)
         for block in self.blocks:
             x = block(x)
         return self.norm(x)
-
-    def item_table(self) -> torch.Tensor:
-        """(n_items × hidden) output embeddings, row ``i`` for item index ``i``."""
-        return self.item_embedding.weight[1:]

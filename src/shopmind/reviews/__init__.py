@@ -1,0 +1,1 @@
+"""Review intelligence: sentiment, aspect-level customer needs and per-product insight."""

@@ -1,0 +1,453 @@
+"""Review analysis: document sentiment, clause sentiment and aspect-level opinions with evidence.
+
+For every review :class:`ReviewAnalyzer` returns its polarity and score, its clauses with theirs,
+and a list of :class:`AspectMention` — (aspect, polarity, strength 0–1, evidence span). Aspects
+come from the :class:`~shopmind.reviews.taxonomy.AspectTaxonomy`; a clause's opinion from the
+:class:`~shopmind.reviews.lexicon.Lexicon` (opinion words, negation 「不」/"not", degree words
+「很」/"slightly") and, once the analyzer is fitted, from its sentiment model too — any
+:class:`~shopmind.reviews.base.TextClassifier`, e.g. a fine-tuned transformer.
+
+>>> analyzer = ReviewAnalyzer()
+>>> result = analyzer.analyze("商品质量不错，物流速度很快，但客服服务态度一般")[0]
+>>> [(m.aspect, m.polarity, m.evidence) for m in result.aspects]  # doctest: +NORMALIZE_WHITESPACE
+[('quality', 'positive', '商品质量不错'), ('logistics', 'positive', '物流速度很快'),
+ ('service', 'neutral', '但客服服务态度一般')]
+>>> result.aspects[2].score < 0  # 「一般」 is lukewarm: neutral, leaning negative
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shopmind.errors import DataError, NotFittedError
+from shopmind.reviews.base import (
+    POLARITIES,
+    TextClassifier,
+    as_texts,
+    polarity_from_rating,
+    polarity_of_score,
+    polarity_proba,
+    to_polarity,
+)
+from shopmind.reviews.clauses import Match, PhraseMatcher, phrase_key, split_clauses, units
+from shopmind.reviews.lexicon import Lexicon, default_lexicon
+from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
+from shopmind.text.language import detect_language
+
+__all__ = ["ReviewAnalyzer", "ReviewAnalysis", "ClauseSentiment", "AspectMention"]
+
+
+@dataclass
+class AspectMention:
+    """One opinion about one aspect: ``review[start:end] == evidence``."""
+
+    aspect: str
+    polarity: str
+    score: float  # [-1, 1]
+    strength: float  # [0, 1]
+    evidence: str
+    start: int
+    end: int
+    terms: list[str] = field(default_factory=list)  # the words that name the aspect
+    opinions: list[str] = field(default_factory=list)  # the words that carry the opinion
+
+
+@dataclass
+class ClauseSentiment:
+    text: str
+    start: int
+    end: int
+    polarity: str
+    score: float
+    aspects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewAnalysis:
+    text: str
+    language: str | None
+    polarity: str
+    score: float  # P(positive) - P(negative)
+    proba: dict[str, float]  # negative / neutral / positive
+    clauses: list[ClauseSentiment]
+    aspects: list[AspectMention]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- the vocabulary
+
+
+@dataclass
+class _Entry:
+    """Every role one dictionary phrase plays."""
+
+    terms: set[str] = field(default_factory=set)  # aspects it names
+    cues: set[str] = field(default_factory=set)  # aspects it suggests
+    opinion: float | None = None  # generic polarity
+    aspect_opinions: dict[str, float] = field(default_factory=dict)
+    negator: bool = False
+    degree: float | None = None
+
+    def weight(self, aspect: str | None) -> float | None:
+        if aspect is not None and aspect in self.aspect_opinions:
+            return self.aspect_opinions[aspect]
+        return self.opinion
+
+
+def _build_matcher(lexicon: Lexicon, taxonomy: AspectTaxonomy) -> PhraseMatcher[_Entry]:
+    entries: dict[tuple[str, ...], _Entry] = {}
+    text_of: dict[tuple[str, ...], str] = {}
+
+    def entry(phrase: str) -> _Entry | None:
+        key = phrase_key(phrase)
+        if not key:
+            return None
+        text_of.setdefault(key, phrase)
+        return entries.setdefault(key, _Entry())
+
+    for word, weight in lexicon.opinions.items():
+        if (e := entry(word)) is not None:
+            e.opinion = weight
+    for word in lexicon.negators:
+        if (e := entry(word)) is not None:
+            e.negator = True
+    for word, factor in lexicon.degree.items():
+        if (e := entry(word)) is not None:
+            e.degree = factor
+    naming: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
+    for aspect in taxonomy:
+        for term in aspect.terms:
+            if (e := entry(term)) is not None:
+                e.terms.add(aspect.name)
+                naming.setdefault(phrase_key(term), (set(), set()))[0].add(aspect.name)
+        for cue in aspect.cues:
+            if (e := entry(cue)) is not None:
+                e.cues.add(aspect.name)
+                naming.setdefault(phrase_key(cue), (set(), set()))[1].add(aspect.name)
+        for word, weight in aspect.opinions.items():
+            if (e := entry(word)) is not None:
+                e.aspect_opinions[aspect.name] = weight
+    # A longer phrase hides the shorter ones inside it from the matcher: it inherits their
+    # aspect roles (「防伪码能查」 still names authenticity through 「防伪」).
+    for key, e in entries.items():
+        for i in range(len(key)):
+            for j in range(i + 1, len(key) + 1):
+                if (i, j) != (0, len(key)) and key[i:j] in naming:
+                    terms, cues = naming[key[i:j]]
+                    e.terms |= terms
+                    e.cues |= cues
+    return PhraseMatcher((text_of[k], e) for k, e in entries.items())
+
+
+# --------------------------------------------------------------------------- scoring
+
+_NEGATION_FLIP = 0.75  # 「不好」 is a little milder than 「差」
+_NEGATION_REACH = 2  # units between a negator and its opinion (degree words not counted)
+_DEGREE_REACH = 1
+_POST_DEGREE = {phrase_key(w) for w in ("一点", "一点点", "一些", "些")}  # 「偏大一点」: the degree word comes after
+_SENTENCE_END = re.compile(r"[。.!！?？\n]")
+
+
+def _opinion_score(matches: list[Match[_Entry]], aspect: str | None, us) -> tuple[float, list[int]]:
+    """The clause's opinion about ``aspect`` (None: in general), after negation and degree words.
+
+    Returns (tanh of the summed weights, indices of the matches that carried an opinion).
+    """
+    total, used, last_value = 0.0, [], 0.0
+    neg_end, neg_factor, skipped = None, 1.0, 0  # skipped: degree-word units after the negator
+    deg_end, deg_factor = None, 1.0
+    n = len(matches)
+    for k, m in enumerate(matches):
+        e = m.value
+        weight = e.weight(aspect)
+        if e.negator:
+            neg_end, skipped = m.last, 0
+            neg_factor = e.degree or 1.0  # 「不太」 weakens the negation, "never" strengthens it
+            continue
+        next_is_opinion = (k + 1 < n and matches[k + 1].first == m.last
+                           and bool(matches[k + 1].value.weight(aspect)))
+        if e.degree is not None and (next_is_opinion or not weight):
+            if e.degree < 1 and used and _joined(us, m) in _POST_DEGREE \
+                    and m.first - matches[used[-1]].last <= 1:
+                total -= last_value * (1 - e.degree)  # 「偏大一点」 weakens what came before
+                continue
+            adjacent = deg_end is not None and m.first == deg_end
+            deg_factor = min(2.0, deg_factor * e.degree) if adjacent else e.degree
+            deg_end = m.last
+            skipped += m.last - m.first
+            continue
+        if not weight:
+            continue
+        value = weight
+        if deg_end is not None and m.first - deg_end <= _DEGREE_REACH:
+            value *= deg_factor
+        if neg_end is not None and m.first - neg_end - skipped <= _NEGATION_REACH:
+            value = -value * _NEGATION_FLIP * neg_factor
+        total += value
+        last_value = value
+        used.append(k)
+        neg_end = deg_end = None
+        deg_factor = 1.0
+    return math.tanh(total), used
+
+
+def _joined(us, m: Match) -> tuple[str, ...]:
+    return tuple(u for u, _, _ in us[m.first:m.last])
+
+
+@dataclass
+class _ClauseFacts:
+    clause_start: int
+    clause_end: int
+    matches: list[Match[_Entry]]
+    us: list
+    aspects: dict[str, list[int]]  # aspect -> indices of the matches naming it
+    named: bool  # by terms (not only cues)
+
+
+def _clause_facts(text: str, start: int, end: int, matcher: PhraseMatcher[_Entry]) -> _ClauseFacts:
+    us = units(text, start, end)
+    matches = matcher.find_units(us)
+    named: dict[str, list[int]] = {}
+    cued: dict[str, list[int]] = {}
+    for k, m in enumerate(matches):
+        for a in m.value.terms:
+            named.setdefault(a, []).append(k)
+        for a in m.value.cues:
+            cued.setdefault(a, []).append(k)
+    if not named and len(cued) > 1:
+        # Cues alone are weak: 'the box arrived damaged' is about the box, because 'damaged'
+        # is an opinion about packaging, not about delivery.
+        voiced = {a: ks for a, ks in cued.items() if any(a in m.value.aspect_opinions
+                                                         for m in matches)}
+        cued = voiced or cued
+    return _ClauseFacts(start, end, matches, us, named or cued, bool(named))
+
+
+# --------------------------------------------------------------------------- the analyzer
+
+
+class ReviewAnalyzer:
+    """Sentiment and aspect opinions of reviews in Chinese, English or both.
+
+    ``sentiment`` is any :class:`~shopmind.reviews.base.TextClassifier` (fitted or not);
+    ``fit`` trains it on the shop's labelled reviews. Without one the analyzer works from its
+    lexicon alone. ``model_weight`` is the share of the model in a clause's score when the
+    lexicon also has evidence there; ``band`` the |score| below which a clause is neutral.
+    """
+
+    def __init__(self, sentiment: TextClassifier | None = None,
+                 taxonomy: AspectTaxonomy | None = None, lexicon: Lexicon | None = None,
+                 model_weight: float = 0.3, band: float = 0.3):
+        self.sentiment = sentiment
+        self.taxonomy = taxonomy
+        self.lexicon = lexicon
+        self.model_weight = model_weight
+        self.band = band
+        self._matcher: PhraseMatcher[_Entry] | None = None
+
+    # -- training
+    def fit(self, texts, labels=None, ratings=None) -> ReviewAnalyzer:
+        """Fit the sentiment model on labelled reviews (labels, or star ratings as labels)."""
+        texts = as_texts(texts)
+        if (labels is None) == (ratings is None):
+            raise DataError("pass exactly one of labels= or ratings=")
+        y = to_polarity(labels) if labels is not None else polarity_from_rating(ratings)
+        if len(y) != len(texts):
+            raise DataError(f"{len(texts)} texts but {len(y)} labels")
+        if len(set(y)) < 2:
+            raise DataError("the reviews have a single polarity; sentiment needs at least two")
+        if self.sentiment is None:
+            from shopmind.reviews.ngram import NgramSentimentClassifier
+
+            self.sentiment = NgramSentimentClassifier()
+        self.sentiment.fit(texts, y)
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        return self.sentiment is not None and hasattr(self.sentiment, "classes_")
+
+    def _vocabulary(self) -> PhraseMatcher[_Entry]:
+        if self._matcher is None:
+            self._matcher = _build_matcher(self.lexicon or default_lexicon(),
+                                           self.taxonomy or default_taxonomy())
+        return self._matcher
+
+    # -- analysis
+    def analyze(self, texts) -> list[ReviewAnalysis]:
+        """Analyse one review or many (the batch path is the fast one)."""
+        texts = as_texts(texts)
+        matcher = self._vocabulary()
+        per_text = []
+        for text in texts:
+            per_text.append([(c, _clause_facts(text, c.start, c.end, matcher))
+                             for c in split_clauses(text)])
+        doc_proba = clause_scores = None
+        if self.fitted:
+            clause_texts = [c.text for clauses in per_text for c, _ in clauses]
+            proba = polarity_proba(self.sentiment.classes_,
+                                   self.sentiment.predict_proba(texts + clause_texts))
+            doc_proba = proba[:len(texts)]
+            clause_scores = iter(proba[len(texts):, 2] - proba[len(texts):, 0])
+        out = []
+        for i, text in enumerate(texts):
+            model_scores = [next(clause_scores) for _ in per_text[i]] if clause_scores else None
+            out.append(self._analyze_one(text, per_text[i], model_scores,
+                                         None if doc_proba is None else doc_proba[i]))
+        return out
+
+    def _analyze_one(self, text, clauses, model_scores, doc_proba) -> ReviewAnalysis:
+        clause_rows: list[ClauseSentiment] = []
+        mentions: list[AspectMention] = []
+        lexicon_scores = []
+        pending: list[tuple[str, _ClauseFacts]] = []  # aspects named without an opinion
+        previous_end = 0
+        for j, (clause, facts) in enumerate(clauses):
+            general, used = _opinion_score(facts.matches, None, facts.us)
+            if facts.aspects:  # 「物流很快」: 「快」 is an opinion only about delivery
+                own = [_opinion_score(facts.matches, a, facts.us) for a in facts.aspects]
+                if any(u for _, u in own):
+                    general = float(np.mean([s for s, u in own if u]))
+                    used = used or [k for _, u in own for k in u]
+            model = None if model_scores is None else float(model_scores[j])
+            score = self._blend(general, bool(used), model)
+            lexicon_scores.append(general if used else None)
+            clause_rows.append(ClauseSentiment(clause.text, clause.start, clause.end,
+                                               polarity_of_score(score, self.band),
+                                               round(score, 4), sorted(facts.aspects)))
+            same_sentence = not _SENTENCE_END.search(text, previous_end, clause.start)
+            previous_end = clause.end
+            if pending and not facts.aspects and used and same_sentence:
+                # 「质量嘛，还不错」: this clause's opinion is about the aspect named just before
+                for aspect, before in pending:
+                    s, u = _opinion_score(facts.matches, aspect, facts.us)
+                    mentions.append(self._mention(text, aspect, self._blend(s, True, model),
+                                                  before, facts, u, before.clause_start,
+                                                  facts.clause_end))
+                pending = []
+                continue
+            for aspect, before in pending:  # named, but no opinion given: a neutral mention
+                mentions.append(self._mention(text, aspect, 0.0, before, before, [],
+                                              before.clause_start, before.clause_end))
+            pending = []
+            for aspect in facts.aspects:
+                s, u = _opinion_score(facts.matches, aspect, facts.us)
+                if not u and model is None:
+                    if facts.named:
+                        pending.append((aspect, facts))
+                    continue
+                mentions.append(self._mention(text, aspect, self._blend(s, bool(u), model),
+                                              facts, facts, u, facts.clause_start,
+                                              facts.clause_end))
+        for aspect, before in pending:
+            mentions.append(self._mention(text, aspect, 0.0, before, before, [],
+                                          before.clause_start, before.clause_end))
+        if doc_proba is None:
+            doc_proba = _lexicon_proba([s for s in lexicon_scores if s is not None], self.band)
+        proba = {p: round(float(doc_proba[k]), 4) for k, p in enumerate(POLARITIES)}
+        score = float(doc_proba[2] - doc_proba[0])
+        return ReviewAnalysis(text, detect_language(text), POLARITIES[int(np.argmax(doc_proba))],
+                              round(score, 4), proba, clause_rows, mentions)
+
+    def _blend(self, lexicon: float, has_lexicon: bool, model: float | None) -> float:
+        if model is None:
+            return lexicon if has_lexicon else 0.0
+        if not has_lexicon:
+            return model
+        return (1 - self.model_weight) * lexicon + self.model_weight * model
+
+    def _mention(self, text, aspect, score, naming: _ClauseFacts, opinion: _ClauseFacts,
+                 used: list[int], start: int, end: int) -> AspectMention:
+        terms = [text[naming.matches[k].start:naming.matches[k].end]
+                 for k in naming.aspects.get(aspect, [])]
+        words = [text[opinion.matches[k].start:opinion.matches[k].end] for k in used]
+        return AspectMention(aspect, polarity_of_score(score, self.band), round(score, 4),
+                             round(min(1.0, abs(score)), 4), text[start:end], start, end,
+                             terms, words)
+
+    def mentions_frame(self, reviews: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
+        """One row per aspect mention of a reviews frame (``review_id``, ``item_id``, ``ts``
+        and ``language`` are carried along when present)."""
+        if text_col not in reviews.columns:
+            raise DataError(f"the reviews frame has no {text_col!r} column")
+        analyses = self.analyze(reviews[text_col].tolist())
+        keep = [c for c in ("review_id", "item_id", "user_id", "ts", "rating") if c in reviews]
+        rows = []
+        for (_, row), result in zip(reviews[keep].iterrows(), analyses):
+            base = {c: row[c] for c in keep}
+            base["language"] = result.language
+            base["review_polarity"] = result.polarity
+            base["review_score"] = result.score
+            for m in result.aspects:
+                rows.append({**base, "aspect": m.aspect, "polarity": m.polarity, "score": m.score,
+                             "strength": m.strength, "evidence": m.evidence})
+        columns = keep + ["language", "review_polarity", "review_score", "aspect", "polarity",
+                          "score", "strength", "evidence"]
+        return pd.DataFrame(rows, columns=columns)
+
+    # -- persistence
+    def save(self, path: str | Path) -> Path:
+        """A directory: ``analyzer.json`` (taxonomy, lexicon, settings) and the sentiment model."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        model_file = None
+        if self.fitted:
+            model_file = type(self.sentiment).__name__ + ".model"
+            self.sentiment.save(path / model_file)
+        spec = {"format": 1, "model_weight": self.model_weight, "band": self.band,
+                "taxonomy": (self.taxonomy or default_taxonomy()).to_dict(),
+                "lexicon": (self.lexicon or default_lexicon()).to_dict(),
+                "sentiment": None if model_file is None else {
+                    "class": f"{type(self.sentiment).__module__}.{type(self.sentiment).__name__}",
+                    "file": model_file}}
+        (path / "analyzer.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1),
+                                            encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ReviewAnalyzer:
+        path = Path(path)
+        spec_file = path / "analyzer.json"
+        if not spec_file.is_file():
+            raise NotFittedError(f"no review analyzer at {path}; train one with "
+                                 f"`shopmind reviews train` or ReviewAnalyzer().fit(...).save()")
+        spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        sentiment = None
+        if spec.get("sentiment"):
+            sentiment = _load_classifier(spec["sentiment"]["class"], path / spec["sentiment"]["file"])
+        return cls(sentiment, AspectTaxonomy.from_dict(spec["taxonomy"]),
+                   Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"])
+
+
+def _load_classifier(qualified: str, path: Path):
+    """Load a saved classifier by class name; only shopmind's own classes are trusted."""
+    import importlib
+
+    module, _, name = qualified.rpartition(".")
+    if not module.startswith("shopmind."):
+        raise DataError(f"refusing to load the model class {qualified!r}: not part of shopmind")
+    return getattr(importlib.import_module(module), name).load(path)
+
+
+def _lexicon_proba(scores: Sequence[float], band: float) -> np.ndarray:
+    """A three-class distribution from the clauses' lexicon scores (not calibrated: fit a model
+    for calibrated document probabilities)."""
+    if not scores:
+        return np.array([0.1, 0.8, 0.1])
+    s = float(np.clip(np.mean(scores) * 1.5, -1, 1))
+    neutral = max(0.0, 1 - abs(s) / band) * 0.8 + 0.1
+    rest = 1 - neutral
+    pos = rest * (1 + s) / 2
+    return np.array([rest - pos, neutral, pos])

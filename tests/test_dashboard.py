@@ -1,0 +1,178 @@
+"""The dashboard end to end in headless Chromium (Debian's /usr/bin/chromium driven by Playwright):
+pages load, charts are drawn, a click changes the next-item predictions, screenshots are saved.
+
+Skips when Chromium or Playwright is missing locally; `.ci/run` installs Chromium. Screenshots go
+to $SHOPMIND_SCREENSHOTS when set, else to the test's temporary folder. Every request the
+browser makes outside the test server is blocked and counted (there must be none).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shopmind.api import create_app
+from shopmind.api.testing import ServerThread, copy_shop, demo_shop_template
+from shopmind.data.store import Store
+
+CHROMIUM = os.environ.get("SHOPMIND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"Chromium not found at {CHROMIUM} (Debian: apt-get install -y chromium; "
+                ".ci/run installs it)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs the dev extra (playwright)")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    template = demo_shop_template(tmp_path_factory.getbasetemp())
+    settings = copy_shop(template, tmp_path_factory.mktemp("dash") / "shop")
+    store = Store(settings=settings)
+    app = create_app(settings, store, trainer="inline")
+    token, _ = app.state.service.keys.create(["admin"], name="browser")
+    with ServerThread(app) as server:
+        yield server, token, store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("SHOPMIND_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser(shop, tmp_path_factory):
+    server, _, _ = shop
+    external: list[str] = []
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 1000})
+
+        def guard(route):
+            if route.request.url.startswith(server.url) or route.request.url.startswith("data:"):
+                route.continue_()
+            else:
+                external.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.set_default_timeout(20_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page, external, errors
+        context.close()
+
+
+def test_overview(shop, browser, screenshots):
+    server, token, store = shop
+    page, external, errors = browser
+    page.goto(f"{server.url}/#key={token}")
+    page.wait_for_selector("[data-testid=counts] .card >> nth=4")
+    assert "key=" not in page.url  # the key left the address bar
+    users = page.inner_text("[data-testid=counts] .card[data-what=users] .n")
+    assert users == f"{store.counts()['users']:,}"
+    page.wait_for_selector("[data-testid=chart-activity] path.series")
+    assert page.locator("[data-testid=chart-activity] path.series").count() >= 4
+    assert page.locator("[data-testid=chart-types] rect.bar").count() >= 5
+    assert page.locator("[data-testid=trending] li").count() == 8
+    assert "admin" in page.inner_text("[data-testid=key-status]")
+    page.screenshot(path=str(screenshots / "overview.png"), full_page=True)
+    assert not external and not errors
+
+
+def test_models(shop, browser, screenshots):
+    server, _, _ = shop
+    page, external, errors = browser
+    page.goto(f"{server.url}/#/models")
+    page.wait_for_selector("[data-testid=chart-metrics] rect.bar >> nth=8")  # 3 models × 3
+    assert "Serving:" in page.inner_text("[data-testid=serving]")
+    assert page.locator("[data-testid=chart-history] path.series").count() >= 3
+    assert page.locator("[data-testid=runs] li").count() >= 1
+    page.screenshot(path=str(screenshots / "models.png"), full_page=True)
+    assert not external and not errors
+
+
+def _ids(page, testid: str) -> list[str]:
+    return page.eval_on_selector_all(f"[data-testid={testid}] li[data-item]",
+                                     "nodes => nodes.map(n => n.dataset.item)")
+
+
+def test_try_it_a_click_changes_the_next_items(shop, browser, screenshots):
+    server, _, store = shop
+    page, external, errors = browser
+    page.goto(f"{server.url}/#/try")
+    page.wait_for_selector("[data-testid=for-you] li[data-item] >> nth=7")
+    page.wait_for_selector("[data-testid=next-up] li[data-item]")
+    before = _ids(page, "next-up")
+    events_before = store.counts()["events"]
+    clicked = _ids(page, "for-you")[0]
+    page.click(f"[data-testid=for-you] li[data-item='{clicked}']")
+    page.wait_for_function(
+        "before => { const ids = [...document.querySelectorAll("
+        "'[data-testid=next-up] li[data-item]')].map(n => n.dataset.item);"
+        " return ids.length && ids.join() !== before.join(); }", arg=before)
+    after = _ids(page, "next-up")
+    assert after != before and clicked not in after
+    assert "recorded" in page.inner_text("[data-testid=live-note]")
+    assert store.counts()["events"] == events_before + 1  # the click was ingested
+    reasons = page.inner_text("[data-testid=next-up]")
+    assert "often comes next after" in reasons
+    # A second click (on a prediction) changes them again.
+    page.click(f"[data-testid=next-up] li[data-item='{after[0]}']")
+    page.wait_for_function(
+        "before => { const ids = [...document.querySelectorAll("
+        "'[data-testid=next-up] li[data-item]')].map(n => n.dataset.item);"
+        " return ids.length && ids.join() !== before.join(); }", arg=after)
+    page.screenshot(path=str(screenshots / "try-it.png"), full_page=True, animations="disabled")
+    # Business rules from the form reach the API.
+    page.check("#f-stock")
+    page.fill("#f-price", "100")
+    page.dispatch_event("#f-price", "change")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=for-you] .rec-meta')]"
+        ".every(n => { const m = n.textContent.match(/¥([0-9.]+)/); "
+        "return m && parseFloat(m[1]) <= 100 && !n.textContent.includes('sold out'); })")
+    assert not external and not errors
+
+
+def test_try_it_with_a_read_only_key_keeps_the_session_in_the_page(shop, browser):
+    server, _, store = shop
+    page, external, errors = browser
+    service_keys = server.app.state.service.keys
+    read_only, _ = service_keys.create(["read"], name="browser-read")
+    page.goto(f"{server.url}/#key={read_only}")
+    page.wait_for_function("() => document.querySelector('[data-testid=key-status]')"
+                           ".textContent.includes('read')")
+    page.goto(f"{server.url}/#/try")
+    page.wait_for_selector("[data-testid=next-up] li[data-item]")
+    before = _ids(page, "next-up")
+    events = store.counts()["events"]
+    page.click("[data-testid=for-you] li[data-item] >> nth=1")
+    page.wait_for_function(
+        "before => { const ids = [...document.querySelectorAll("
+        "'[data-testid=next-up] li[data-item]')].map(n => n.dataset.item);"
+        " return ids.length && ids.join() !== before.join(); }", arg=before)
+    assert "nothing is stored" in page.inner_text("[data-testid=live-note]")
+    assert store.counts()["events"] == events
+    assert not external and not errors
+
+
+def test_api_docs_render_without_a_cdn(shop, browser, screenshots):
+    server, _, _ = shop
+    page, external, errors = browser
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".opblock-summary >> nth=10")
+    page.screenshot(path=str(screenshots / "docs.png"))
+    assert not external
