@@ -2,7 +2,10 @@
 transformer against popularity, item-kNN and ALS, all run here under one protocol.
 
     python benchmarks/recommend.py [--data DIR] [--out FILE.json] [--quick]
-                                   [--models popularity itemknn als sasrec] [--seeds 0 1 2]
+                                   [--models popularity itemknn als sasrec sasrec-text]
+                                   [--seeds 0 1 2]
+
+``blend`` (text-aware SASRec + item-kNN, weights chosen on validation) runs only when named.
 
 Protocol (../shared/data/README.md): leave-one-out — each user's last item is the test target,
 the one before it the validation target; every item of the catalog is ranked (no sampled
@@ -38,7 +41,7 @@ from common import SHARED_DATA, peak_mb_during, print_table, write_results  # no
 from shopmind.data.importers.amazon_seqrec import read_seqrec_file  # noqa: E402
 from shopmind.data.views import Sequences  # noqa: E402
 from shopmind.evaluate import evaluate_scores, leave_one_out, seen_matrix  # noqa: E402
-from shopmind.recommend import ALS, ItemKNN, Popularity, SASRec  # noqa: E402
+from shopmind.recommend import ALS, Blend, ItemKNN, Popularity, SASRec  # noqa: E402
 from shopmind.recommend.item_text import item_text_vectors  # noqa: E402
 
 DEFAULT_DATA = SHARED_DATA / "recsys" / "amazon-beauty"
@@ -69,7 +72,13 @@ def models(quick: bool) -> dict:
         "sasrec": (lambda seed: SASRec(seed=seed, **epochs), True, False),
         "sasrec-text": (lambda seed: SASRec(seed=seed, text_encoder=encoder, **epochs), True,
                         False),
+        "blend": (lambda seed: Blend([
+            {"kind": "SASRec", "params": {"seed": seed, "text_encoder": encoder, **epochs}},
+            {"kind": "ItemKNN", "params": {}}]), True, False),
     }
+
+
+DEFAULT_MODELS = ["popularity", "itemknn", "als", "sasrec", "sasrec-text"]
 
 
 def read_items(folder: Path) -> pd.DataFrame | None:
@@ -165,7 +174,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = parser.parse_args()
     available = models(args.quick)
-    chosen = args.models or list(available)
+    chosen = list(args.models or DEFAULT_MODELS)
     unknown = sorted(set(chosen) - set(available))
     if unknown:
         sys.exit(f"unknown models {unknown}; choose from {sorted(available)}")
@@ -173,9 +182,10 @@ def main() -> None:
     dataset = args.data.resolve().name
     seqs = read_sequences(args.data, args.quick)
     items = read_items(args.data)
-    if items is None and "sasrec-text" in chosen:
-        print("no item_text.tsv here: leaving out sasrec-text", flush=True)
-        chosen.remove("sasrec-text")
+    if items is None:
+        for name in {"sasrec-text", "blend"} & set(chosen):
+            print(f"no item_text.tsv here: leaving out {name}", flush=True)
+            chosen.remove(name)
     split = leave_one_out(seqs)
     train_counts = np.bincount(split.train.items, minlength=seqs.n_items)
     target = split.test_target
@@ -186,7 +196,7 @@ def main() -> None:
     for name in chosen:
         factory, seeded, baseline = available[name]
         encoding = None
-        if name == "sasrec-text":  # once per process (it is cached), so outside fit_seconds
+        if name in ("sasrec-text", "blend"):  # once per process (it is cached), so outside fit_seconds
             start = time.perf_counter()
             item_text_vectors(items, split.train.item_ids, text_encoder(args.quick))
             encoding = round(time.perf_counter() - start, 1)

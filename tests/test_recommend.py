@@ -157,7 +157,8 @@ def test_save_load_round_trip_predicts_identically(fitted, shop, tmp_path):
 
 def test_update_users_changes_recommendations_without_retraining(fitted, shop):
     name, _ = fitted
-    model = MODELS[name]().fit(shop, planted_catalog())  # a fresh one: update_users changes the model in place
+    # A fresh model: update_users changes the model in place.
+    model = MODELS[name]().fit(shop, planted_catalog())
     new = Sequences.from_events(["newcomer", "newcomer"], ["d0", "d1"], [0.0, 1.0])
     model.update_users(new)
     recs = model.recommend("newcomer", k=3)

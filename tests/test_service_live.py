@@ -76,11 +76,14 @@ def test_events_observed_during_a_fold_are_kept(monkeypatch):
     assert live.pending == 1
 
 
-def test_als_fast_fold_in_is_exact():
+@pytest.mark.parametrize("make", [lambda: ALS(factors=16, iterations=5),
+                                  lambda: ItemKNN(recency=0.8), lambda: ItemKNN()],
+                         ids=["als", "item-knn-recency", "item-knn"])
+def test_fast_scoring_paths_are_exact(make):
     shop = generate_demo_shop(seed=1, n_users=60, n_items=150, days=20)
     ev = shop.events.dropna(subset=["item_id"])
     seqs = Sequences.from_events(ev["user_id"], ev["item_id"], ev["ts"], ev["type"])
-    model = ALS(factors=16, iterations=5).fit(seqs)
+    model = make().fit(seqs)
     live = LiveRecommender(model)
     assert live._fast is not None
     for user in range(5):
@@ -90,6 +93,9 @@ def test_als_fast_fold_in_is_exact():
                                    atol=1e-4 * np.abs(expected).max())
     np.testing.assert_allclose(live.similarity([0, 5]), model.item_similarity(np.array([0, 5])),
                                atol=1e-5)
+    columns = np.array([3, 1, 40, 7])
+    np.testing.assert_allclose(live._similarity_between(np.array([0, 5]), columns),
+                               model.item_similarity(np.array([0, 5]))[:, columns], atol=1e-5)
 
 
 def test_filters_and_exclusions_in_rank():

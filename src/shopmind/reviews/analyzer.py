@@ -43,7 +43,8 @@ from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
 from shopmind.text.language import detect_language
 
-__all__ = ["ReviewAnalyzer", "ReviewAnalysis", "ClauseSentiment", "AspectMention"]
+__all__ = ["ReviewAnalyzer", "ReviewAnalysis", "ClauseSentiment", "AspectMention",
+           "lexicon_score", "opinion_words"]
 
 
 @dataclass
@@ -155,16 +156,15 @@ def _build_matcher(lexicon: Lexicon, taxonomy: AspectTaxonomy) -> PhraseMatcher[
 _NEGATION_FLIP = 0.75  # 「不好」 is a little milder than 「差」
 _NEGATION_REACH = 2  # units between a negator and its opinion (degree words not counted)
 _DEGREE_REACH = 1
-_POST_DEGREE = {phrase_key(w) for w in ("一点", "一点点", "一些", "些")}  # 「偏大一点」: the degree word comes after
+# 「偏大一点」: these degree words come after the opinion they weaken
+_POST_DEGREE = {phrase_key(w) for w in ("一点", "一点点", "一些", "些")}
 _SENTENCE_END = re.compile(r"[。.!！?？\n]")
 
 
-def _opinion_score(matches: list[Match[_Entry]], aspect: str | None, us) -> tuple[float, list[int]]:
-    """The clause's opinion about ``aspect`` (None: in general), after negation and degree words.
-
-    Returns (tanh of the summed weights, indices of the matches that carried an opinion).
-    """
-    total, used, last_value = 0.0, [], 0.0
+def _opinion_values(matches: list[Match[_Entry]], aspect: str | None, us) -> list[list]:
+    """[match index, value] of every opinion about ``aspect`` (None: in general) in a clause,
+    after negation and degree words."""
+    out: list[list] = []
     neg_end, neg_factor, skipped = None, 1.0, 0  # skipped: degree-word units after the negator
     deg_end, deg_factor = None, 1.0
     n = len(matches)
@@ -178,9 +178,9 @@ def _opinion_score(matches: list[Match[_Entry]], aspect: str | None, us) -> tupl
         next_is_opinion = (k + 1 < n and matches[k + 1].first == m.last
                            and bool(matches[k + 1].value.weight(aspect)))
         if e.degree is not None and (next_is_opinion or not weight):
-            if e.degree < 1 and used and _joined(us, m) in _POST_DEGREE \
-                    and m.first - matches[used[-1]].last <= 1:
-                total -= last_value * (1 - e.degree)  # 「偏大一点」 weakens what came before
+            if e.degree < 1 and out and _joined(us, m) in _POST_DEGREE \
+                    and m.first - matches[out[-1][0]].last <= 1:
+                out[-1][1] *= e.degree  # 「偏大一点」 weakens what came before
                 continue
             adjacent = deg_end is not None and m.first == deg_end
             deg_factor = min(2.0, deg_factor * e.degree) if adjacent else e.degree
@@ -194,16 +194,58 @@ def _opinion_score(matches: list[Match[_Entry]], aspect: str | None, us) -> tupl
             value *= deg_factor
         if neg_end is not None and m.first - neg_end - skipped <= _NEGATION_REACH:
             value = -value * _NEGATION_FLIP * neg_factor
-        total += value
-        last_value = value
-        used.append(k)
+        out.append([k, value])
         neg_end = deg_end = None
         deg_factor = 1.0
-    return math.tanh(total), used
+    return out
+
+
+def _opinion_score(matches: list[Match[_Entry]], aspect: str | None, us) -> tuple[float, list[int]]:
+    """(tanh of the summed opinion values, indices of the matches that carried them)."""
+    values = _opinion_values(matches, aspect, us)
+    return math.tanh(sum(v for _, v in values)), [k for k, _ in values]
 
 
 def _joined(us, m: Match) -> tuple[str, ...]:
     return tuple(u for u, _, _ in us[m.first:m.last])
+
+
+_DEFAULT_MATCHER: PhraseMatcher[_Entry] | None = None
+
+
+def lexicon_score(text: str, start: int = 0, end: int | None = None) -> tuple[float, int]:
+    """(score in [-1, 1], number of opinion words) of ``text[start:end]`` by the default lexicon.
+
+    >>> lexicon_score("不是很好")[0] < 0 < lexicon_score("还不错")[0]
+    True
+    """
+    us = units(text, start, end)
+    score, used = _opinion_score(_default_matcher().find_units(us), None, us)
+    return score, len(used)
+
+
+def _default_matcher() -> PhraseMatcher[_Entry]:
+    global _DEFAULT_MATCHER
+    if _DEFAULT_MATCHER is None:
+        _DEFAULT_MATCHER = _build_matcher(default_lexicon(), default_taxonomy())
+    return _DEFAULT_MATCHER
+
+
+def opinion_words(text: str) -> list[tuple[int, int, float]]:
+    """(start, end, value) of every opinion word in ``text``, negation and degree applied,
+    by the default lexicon (clause by clause).
+
+    >>> [(s, e, round(v, 2)) for s, e, v in opinion_words("不好，很快")]
+    [(1, 2, -0.45)]
+    """
+    matcher = _default_matcher()
+    out = []
+    for clause in split_clauses(text):
+        us = units(text, clause.start, clause.end)
+        matches = matcher.find_units(us)
+        out += [(matches[k].start, matches[k].end, v)
+                for k, v in _opinion_values(matches, None, us)]
+    return out
 
 
 @dataclass
@@ -377,25 +419,33 @@ class ReviewAnalyzer:
                              round(min(1.0, abs(score)), 4), text[start:end], start, end,
                              terms, words)
 
-    def mentions_frame(self, reviews: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
-        """One row per aspect mention of a reviews frame (``review_id``, ``item_id``, ``ts``
-        and ``language`` are carried along when present)."""
+    def analyze_frame(self, reviews: pd.DataFrame,
+                      text_col: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(one row per review, one row per aspect mention) of a reviews frame.
+
+        Both carry ``row`` (the review's position in ``reviews``) and, when present,
+        ``review_id``, ``item_id``, ``user_id``, ``ts`` and ``rating``.
+        """
         if text_col not in reviews.columns:
             raise DataError(f"the reviews frame has no {text_col!r} column")
         analyses = self.analyze(reviews[text_col].tolist())
         keep = [c for c in ("review_id", "item_id", "user_id", "ts", "rating") if c in reviews]
-        rows = []
-        for (_, row), result in zip(reviews[keep].iterrows(), analyses):
-            base = {c: row[c] for c in keep}
-            base["language"] = result.language
-            base["review_polarity"] = result.polarity
-            base["review_score"] = result.score
-            for m in result.aspects:
-                rows.append({**base, "aspect": m.aspect, "polarity": m.polarity, "score": m.score,
-                             "strength": m.strength, "evidence": m.evidence})
-        columns = keep + ["language", "review_polarity", "review_score", "aspect", "polarity",
-                          "score", "strength", "evidence"]
-        return pd.DataFrame(rows, columns=columns)
+        base = reviews[keep].reset_index(drop=True).assign(row=np.arange(len(reviews)))
+        per_review = base.assign(
+            language=[r.language for r in analyses], polarity=[r.polarity for r in analyses],
+            score=[r.score for r in analyses],
+            **{f"p_{p}": [r.proba[p] for r in analyses] for p in POLARITIES})
+        rows = [(i, m.aspect, m.polarity, m.score, m.strength, m.evidence, m.start, m.end)
+                for i, r in enumerate(analyses) for m in r.aspects]
+        mentions = pd.DataFrame(rows, columns=["row", "aspect", "polarity", "score", "strength",
+                                               "evidence", "start", "end"])
+        mentions = base.merge(mentions, on="row", how="inner").assign(
+            language=lambda f: per_review["language"].to_numpy()[f["row"].to_numpy()])
+        return per_review, mentions
+
+    def mentions_frame(self, reviews: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
+        """One row per aspect mention of a reviews frame (see :meth:`analyze_frame`)."""
+        return self.analyze_frame(reviews, text_col)[1]
 
     # -- persistence
     def save(self, path: str | Path) -> Path:

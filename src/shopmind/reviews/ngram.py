@@ -264,7 +264,8 @@ class NgramSentimentClassifier:
         return {"char_ngrams": list(self.char_ngrams),
                 "word_ngrams": list(self.word_ngrams) if self.word_ngrams else None,
                 "min_df": self.min_df, "C": self.C, "nb_C": self.nb_C, "alpha": self.alpha,
-                "hidden": self.hidden, "mlp_min_df": self.mlp_min_df, "epochs": self.epochs, "batch_size": self.batch_size,
+                "hidden": self.hidden, "mlp_min_df": self.mlp_min_df, "epochs": self.epochs,
+                "batch_size": self.batch_size,
                 "members": list(self.members),
                 "calibration": self.calibration, "seed": self.seed}
 
@@ -310,7 +311,6 @@ class NgramSentimentClassifier:
         return self
 
     def _fit_members(self, x: sp.csr_matrix, y: np.ndarray) -> None:
-        from sklearn.linear_model import LogisticRegression
         from sklearn.naive_bayes import MultinomialNB
 
         k = int(y.max()) + 1
@@ -383,7 +383,8 @@ class NgramSentimentClassifier:
         return _softmax(_stack(members) @ w.T + b)
 
     def predict(self, texts) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
+        proba = self.predict_proba(texts)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # -- persistence
     def save(self, path: str | Path) -> Path:

@@ -44,18 +44,41 @@ class Aspect:
     terms: tuple[str, ...] = ()
     opinions: Mapping[str, float] = field(default_factory=dict)
     cues: tuple[str, ...] = ()
+    need_zh: str = ""  # what customers who complain about it want, for insight summaries
+    need_en: str = ""
+
+    def need(self, language: str = "en") -> str:
+        if language == "zh":
+            return self.need_zh or f"改进{self.zh}"
+        return self.need_en or f"better {self.en}"
 
     def label(self, language: str = "en") -> str:
         return self.zh if language == "zh" else self.en
 
     def to_dict(self) -> dict:
         return {"zh": self.zh, "en": self.en, "terms": list(self.terms), "cues": list(self.cues),
-                "opinions": dict(self.opinions)}
+                "opinions": dict(self.opinions), "need_zh": self.need_zh, "need_en": self.need_en}
 
 
 def _aspect(name: str, zh: str, en: str, terms: str, cues: str,
             opinions: Mapping[str, float]) -> Aspect:
-    return Aspect(name, zh, en, tuple(terms.split("|")), dict(opinions), tuple(cues.split("|")))
+    need_zh, need_en = _NEEDS[name]
+    return Aspect(name, zh, en, tuple(terms.split("|")), dict(opinions), tuple(cues.split("|")),
+                  need_zh, need_en)
+
+
+_NEEDS = {
+    "quality": ("更可靠的质量和做工", "more reliable quality and workmanship"),
+    "logistics": ("更快、更准时的发货和配送", "faster, more dependable shipping"),
+    "service": ("更及时、更负责的客服", "more responsive, helpful customer service"),
+    "price": ("更合理的价格或更多优惠", "better value for money"),
+    "packaging": ("更结实的包装", "sturdier packaging"),
+    "fit": ("更准确的尺码说明", "accurate sizing information"),
+    "appearance": ("与图片一致的外观", "a product that looks as pictured"),
+    "performance": ("达到宣传效果的功能和性能", "a product that works as promised"),
+    "authenticity": ("可验证的正品保证", "verifiable authenticity"),
+    "taste": ("更新鲜、更好吃的口味", "fresher, better-tasting products"),
+}
 
 
 _POS, _MILD, _NEG = 0.6, 0.35, -0.6
@@ -107,7 +130,8 @@ _BUILTIN = (
              "偏大": -0.5, "偏小": -0.5, "大了": -0.5, "小了": -0.5, "穿不上": -0.7, "不合身": -0.6,
              "true to size": 0.6, "perfectly": _POS, "just right": 0.6, "small": -0.4,
              "large": -0.4, "big": -0.4, "tight": -0.4, "loose": -0.4, "off": -0.5,
-             "strange": -0.4, "fits": 0.4}),
+             "strange": -0.4, "fits": 0.4, "doesn't fit": -0.6, "didn't fit": -0.6,
+             "does not fit": -0.6, "don't fit": -0.6}),
     _aspect("appearance", "外观", "appearance",
             "外观|颜值|颜色|款式|设计|外形|造型|色差|配色|appearance|colour|color|colours|colors|"
             "design|style",
@@ -175,8 +199,8 @@ class AspectTaxonomy:
         """A taxonomy with new aspects, or more terms/opinions for existing ones.
 
         ``spec`` maps an aspect name to ``{"zh": ..., "en": ..., "terms": [...], "cues": [...],
-        "opinions": {word: weight}}``; for an existing aspect every key is optional and terms
-        and opinions are added to its own.
+        "opinions": {word: weight}, "need_zh": ..., "need_en": ...}``; for an existing aspect
+        every key is optional and terms, cues and opinions are added to its own.
         """
         aspects = dict(self._aspects)
         for name, entry in spec.items():
@@ -194,13 +218,16 @@ class AspectTaxonomy:
                 if not terms:
                     raise DataError(f"new aspect {name!r} needs 'terms' (words that mention it)")
                 aspects[name] = Aspect(name, str(entry.get("zh", name)), str(entry.get("en", name)),
-                                       terms, opinions, cues)
+                                       terms, opinions, cues, str(entry.get("need_zh", "")),
+                                       str(entry.get("need_en", "")))
             else:
                 aspects[name] = Aspect(name, str(entry.get("zh", old.zh)),
                                        str(entry.get("en", old.en)),
                                        old.terms + tuple(t for t in terms if t not in old.terms),
                                        {**old.opinions, **opinions},
-                                       old.cues + tuple(t for t in cues if t not in old.cues))
+                                       old.cues + tuple(t for t in cues if t not in old.cues),
+                                       str(entry.get("need_zh", old.need_zh)),
+                                       str(entry.get("need_en", old.need_en)))
         return AspectTaxonomy(aspects.values())
 
     def to_dict(self) -> dict:

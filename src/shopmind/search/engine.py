@@ -10,8 +10,8 @@ One query goes through:
    embedding in the faiss index; each channel contributes its best candidates;
 3. **ranking** — features of every candidate (per-field BM25, n-gram match, cosine, query-term
    coverage, number matches, category intent, …) scored by gradient-boosted trees trained on the
-   shop's judgments; without judgments, keyword strength (relative to the best match) plus
-   weighted cosine;
+   shop's judgments; without judgments, a fixed fusion: share of query words matched, plus
+   keyword strength relative to the best match, plus cosine;
 4. **personalisation** (optional) — the user's affinity for each of the best results nudges their
    order, never more than the spread of the relevance scores;
 5. **filters and facets** — category, brand, price range and stock restrict every channel;
@@ -144,7 +144,8 @@ class ProductSearch:
     ``learn_synonyms`` — learn more from judgments; ``ranker`` — ``"auto"`` (learned when
     judgments cover at least ``min_judged_queries`` distinct queries — fewer make a noisy
     ranker — else fusion), ``"learned"``, ``"fusion"`` or ``"keyword"``;
-    ``fusion_dense_weight`` — weight of the cosine in the unlearned fusion;
+    ``fusion_keyword_weight`` / ``fusion_dense_weight`` — weights of relative keyword strength
+    and cosine in the unlearned fusion (after the share of query words matched);
     ``ranker_params`` — passed to :class:`~shopmind.search.ranker.LearnedRanker`; ``cache_dir``
     — where the distilled static query table is kept between fits (it depends only on the model).
 
@@ -170,7 +171,8 @@ class ProductSearch:
                  personal_weight: float = 0.5, exact_max_items: int = 100_000,
                  train_candidates: int = 100, ranker_params: Mapping | None = None,
                  cache_dir: str | Path | None = None, fusion_dense_weight: float = 0.5,
-                 min_judged_queries: int = 300, seed: int = 0):
+                 fusion_keyword_weight: float = 0.5, min_judged_queries: int = 300,
+                 seed: int = 0):
         self.encoder = encoder
         self.query_encoder = query_encoder
         self.field_weights = field_weights
@@ -189,6 +191,7 @@ class ProductSearch:
         self.ranker_params = ranker_params
         self.cache_dir = cache_dir
         self.fusion_dense_weight = fusion_dense_weight
+        self.fusion_keyword_weight = fusion_keyword_weight
         self.min_judged_queries = min_judged_queries
         self.seed = seed
 
@@ -396,10 +399,16 @@ class ProductSearch:
                 sets[int(p)].update(terms[t] for t in rows.indices[rows.indptr[r]:rows.indptr[r + 1]])
         return sets
 
-    def _fit_ranker(self, judgments: pd.DataFrame) -> None:
-        """Train the ranker on every judged query; the learned synonyms each query sees come
-        from the *other* half of the queries (cross-fitting), so the ranker does not learn to
-        trust synonyms that were read off its own training answers."""
+    def _training_rows(self, judgments: pd.DataFrame
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Features, gains and query numbers of every retrieved candidate of every judged query.
+
+        The learned synonyms each query sees come from the *other* half of the queries
+        (cross-fitting), so the ranker does not learn to trust synonyms that were read off its
+        own training answers. Only what retrieval found is used: adding judged items it missed
+        would teach the ranker that "no keyword match" means relevant (they would be the only
+        unmatched rows with a label).
+        """
         queries = judgments["query"].unique()
         folds = np.array([_stable_fold(q, 2) for q in queries])
         fold_syn = [Synonyms(), Synonyms()]
@@ -408,26 +417,26 @@ class ProductSearch:
                 other = set(queries[folds != f])
                 fold_syn[f] = self._learn_synonyms(judgments[judgments["query"].isin(other)])
         by_query = {q: g for q, g in judgments.groupby("query", sort=False)}
-        X_parts, y_parts = [], []
-        plans = []
-        for q, f in zip(queries, folds):
-            plans.append(self._plan(q, learned=fold_syn[f]))
+        plans = [self._plan(q, learned=fold_syn[f]) for q, f in zip(queries, folds)]
         self._embed_plans(plans)
         dense_all = self._dense_batch(plans, None, self.dense_candidates)
-        for q, plan, dense in zip(queries, plans, dense_all):
+        X_parts, y_parts, q_parts = [], [], []
+        for i, (q, plan, dense) in enumerate(zip(queries, plans, dense_all)):
             g = by_query[q]
             gains = dict(zip(g["pos"].tolist(), g["gain"].tolist()))
             channels = self._channels(plan, None)
-            # Only what retrieval found: adding judged items it missed would teach the ranker
-            # that "no keyword match" means relevant (they are the only unmatched rows labelled).
             cands = self._candidates(channels, None, self.train_candidates, dense)
             X_parts.append(self._features(plan, channels, cands))
             y_parts.append(np.array([gains.get(int(c), 0.0) for c in cands]))
-        X = np.concatenate(X_parts)
-        y = np.concatenate(y_parts)
+            q_parts.append(np.full(len(cands), i, dtype=np.int64))
+        return np.concatenate(X_parts), np.concatenate(y_parts), np.concatenate(q_parts)
+
+    def _fit_ranker(self, judgments: pd.DataFrame) -> None:
+        X, y, qid = self._training_rows(judgments)
         params = {"seed": self.seed, "monotonic": [1 if f in MONOTONE else 0 for f in FEATURES],
                   **dict(self.ranker_params or {})}
-        self.ranker_ = LearnedRanker(**params).fit(X, y, FEATURES)
+        self.ranker_ = LearnedRanker(**params).fit(X, y, FEATURES, groups=qid)
+        queries = judgments["query"].unique()
         self.train_queries_ = len(queries)
         self.train_rows_ = len(X)
 
@@ -671,11 +680,16 @@ class ProductSearch:
         kw = channels["keyword"][cands] + self.synonym_weight * channels["synonym"][cands]
         if self.ranker == "keyword" or self.vectors_ is None or plan.vector is None:
             return kw
-        # Without judgments: keyword strength relative to the best match, plus cosine. Unlike
-        # rank fusion this keeps score gaps: a full match stays above a fuzzy partial one.
+        # Without judgments: the share of query words an item holds first, then keyword
+        # strength relative to the best match and cosine, equally. Unlike rank fusion this keeps
+        # score gaps. When no item holds any query word, keyword strength is only n-gram noise
+        # and the cosine decides.
+        X = self._features(plan, channels, cands)
+        cover = X[:, _COLUMN["cover_expanded"]]
         kmax = kw.max()
-        cos = self.vectors_.similarity(plan.vector, cands)
-        return (kw / kmax if kmax > 0 else kw) + self.fusion_dense_weight * cos
+        kw_rel = kw / kmax if kmax > 0 and cover.max() > 0 else np.zeros(len(kw))
+        cos = X[:, _COLUMN["dense"]]
+        return cover + self.fusion_keyword_weight * kw_rel + self.fusion_dense_weight * cos
 
     # ================================================================== search
 
@@ -924,8 +938,8 @@ class ProductSearch:
             "query_encoder", "field_weights", "chars_weight", "synonyms", "synonym_groups",
             "learn_synonyms", "synonym_weight", "ranker", "keyword_candidates",
             "synonym_candidates", "dense_candidates", "personal_weight", "exact_max_items",
-            "train_candidates", "ranker_params", "fusion_dense_weight", "min_judged_queries",
-            "seed")}
+            "train_candidates", "ranker_params", "fusion_dense_weight", "fusion_keyword_weight",
+            "min_judged_queries", "seed")}
         params["cache_dir"] = str(self.cache_dir) if self.cache_dir is not None else None
         kw_meta, arrays = self.keyword_.to_arrays()
         spell_meta, spell_arrays = self.spelling_.to_arrays()

@@ -66,8 +66,10 @@ class LearnedRanker:
         self.monotonic = monotonic
         self.seed = seed
 
-    def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str] | None = None
-            ) -> LearnedRanker:
+    def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str] | None = None,
+            groups: np.ndarray | None = None) -> LearnedRanker:
+        """Fit to gains ``y``; ``groups`` (the query of each row) is accepted for rankers that
+        compare within a query and unused by pointwise regression."""
         from sklearn.ensemble import HistGradientBoostingRegressor
 
         X = np.asarray(X, dtype=np.float64)

@@ -1,0 +1,400 @@
+"""Review intelligence on real data: Chinese review sentiment and aspect-level sentiment.
+
+    python benchmarks/reviews.py --data ../shared/data --out FILE.json [--quick] [--finetune]
+
+``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
+Every dataset found there is run with the same settings — nothing is tuned per dataset:
+
+* ``reviews-zh/<name>/{train,dev,test}.csv`` — document sentiment (a text column: review / text
+  / content / sentence; a label column: label / sentiment / polarity). Protocol: fit on train
+  (+ dev when present), evaluate on test. shopmind's calibrated n-gram ensemble against a
+  character 1–3-gram TF-IDF logistic regression, SnowNLP (pretrained) and the bare lexicon; and
+  the full review analyzer's throughput (reviews/second with clause sentiment and aspects).
+* ``absa/<name>/`` — aspect-term sentiment: files of 3-line records (sentence with ``$T$``,
+  aspect term, polarity), paired by the words train/test in their names (Chinese files with
+  characters separated by spaces are rejoined). shopmind's aspect-term classifier against a
+  sentence-only logistic regression (blind to the aspect) and the majority class; with
+  ``--finetune`` also the packaged MiniLM fine-tuned as a sentence-pair classifier on English sets.
+  CSV files with review text and aspect-category columns valued -2/-1/0/1 (Meituan ASAP) are
+  run as aspect-category sentiment: (review, category) pairs, -2 (not mentioned) left out.
+
+``--quick`` subsamples every dataset (seconds-long CI check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SHARED_DATA, peak_mb, print_table, write_results  # noqa: E402
+
+from shopmind.evaluate import (  # noqa: E402
+    classification_metrics,
+    expected_calibration_error,
+    log_loss,
+)
+from shopmind.reviews import (  # noqa: E402
+    AspectTermClassifier,
+    NgramSentimentClassifier,
+    ReviewAnalyzer,
+    to_polarity,
+)
+
+TEXT_COLUMNS = ("review", "text", "content", "sentence", "comment", "reviewbody")
+LABEL_COLUMNS = ("label", "sentiment", "polarity")
+_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_QUICK = {"train": 2000, "test": 400, "absa_train": 500, "absa_test": 150, "snownlp": 200}
+
+
+# --------------------------------------------------------------------------- data discovery
+
+
+def find_folders(root: Path) -> tuple[list[Path], list[Path]]:
+    """(sentiment dataset folders, aspect dataset folders) under ``root``."""
+    def children(p: Path) -> list[Path]:
+        return sorted(c for c in p.iterdir() if c.is_dir())
+
+    sentiment, aspect = [], []
+    if (root / "train.csv").exists():
+        return [root], []
+    if (root / "reviews-zh").is_dir():
+        sentiment = [c for c in children(root / "reviews-zh") if (c / "train.csv").exists()]
+    if (root / "absa").is_dir():
+        aspect = children(root / "absa")
+    if not sentiment and not aspect:  # root is reviews-zh/ or absa/ itself
+        kids = children(root)
+        sentiment = [c for c in kids if (c / "train.csv").exists()]
+        aspect = [c for c in kids if c not in sentiment]
+    return sentiment, aspect
+
+
+def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:
+    lower = {c.lower().strip("\ufeff"): c for c in frame.columns}
+    for name in names:
+        if name in lower:
+            return lower[name]
+    raise SystemExit(f"{path}: no {what} column (looked for {', '.join(names)})")
+
+
+def read_sentiment(path: Path) -> tuple[list[str], np.ndarray]:
+    frame = pd.read_csv(path)
+    text = _column(frame, TEXT_COLUMNS, "text", path)
+    label = _column(frame, LABEL_COLUMNS, "label", path)
+    frame = frame.dropna(subset=[label])
+    texts = frame[text].fillna("").astype(str).str.lstrip("\ufeff").tolist()
+    labels = frame[label].to_numpy()
+    if set(pd.unique(labels)) <= {0, 1}:
+        labels = labels.astype(np.int64)
+    return texts, labels
+
+
+def read_triples(path: Path) -> pd.DataFrame | None:
+    """A 3-line-record file as (text, term, label); None when the file is not one."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (UnicodeDecodeError, OSError):
+        return None
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) < 3 or len(lines) % 3 or "$T$" not in lines[0]:
+        return None
+    rows = []
+    for i in range(0, len(lines), 3):
+        text, term, label = (s.strip() for s in lines[i:i + 3])
+        rows.append((_SPACED_CJK.sub("", text), _SPACED_CJK.sub("", term), label))
+    return pd.DataFrame(rows, columns=["text", "term", "label"])
+
+
+def read_categories(path: Path) -> pd.DataFrame | None:
+    """An aspect-category CSV (text + columns valued -2/-1/0/1) as (text, term, label) pairs."""
+    try:
+        frame = pd.read_csv(path)
+    except (UnicodeDecodeError, pd.errors.ParserError, OSError):
+        return None
+    try:
+        text = _column(frame, TEXT_COLUMNS, "text", path)
+    except SystemExit:
+        return None
+    cats = [c for c in frame.columns if c != text and pd.api.types.is_numeric_dtype(frame[c])
+            and set(pd.unique(frame[c].dropna())) <= {-2, -1, 0, 1}]
+    if len(cats) < 2:
+        return None
+    long = frame.melt(id_vars=[text], value_vars=cats, var_name="term", value_name="label")
+    long = long[long["label"] != -2]
+    long["term"] = long["term"].str.replace("_", " ")
+    return pd.DataFrame({"text": long[text].astype(str).to_numpy(),
+                         "term": long["term"].to_numpy(),
+                         "label": long["label"].astype(int).to_numpy()})
+
+
+def aspect_datasets(folder: Path) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
+    """(name, train, test) for every train/test pair of files in ``folder``."""
+    def key(path: Path, split: str) -> str:
+        stem = path.name.lower()
+        return re.split(r"[._-]?" + split, stem)[0] or folder.name
+
+    found: dict[str, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()):
+        name = path.name.lower()
+        for split in ("train", "test"):
+            if split in name:
+                found.setdefault(key(path, split), {})[split] = path
+    out = []
+    complete = {k: p for k, p in found.items() if set(p) == {"train", "test"}}
+    for k, pair in sorted(complete.items()):
+        train = read_triples(pair["train"])
+        test = read_triples(pair["test"]) if train is not None else None
+        if train is None or test is None:
+            train, test = read_categories(pair["train"]), read_categories(pair["test"])
+        if train is None or test is None:
+            continue
+        name = folder.name if len(complete) == 1 else f"{folder.name}/{k}"
+        out.append((name, train, test))
+    return out
+
+
+# --------------------------------------------------------------------------- sentiment
+
+
+def _subsample(texts, labels, n: int, seed: int):
+    if len(texts) <= n:
+        return texts, labels
+    rows = np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False))
+    return [texts[i] for i in rows], labels[rows]
+
+
+def _sentiment_metrics(y, proba: np.ndarray, classes) -> dict:
+    classes = np.asarray(classes)
+    predicted = classes[np.argmax(proba, axis=1)]
+    binary = len(classes) == 2
+    metrics = classification_metrics(y, predicted, proba[:, 1] if binary else None)
+    if binary:
+        positive = (np.asarray(y) == classes[1]).astype(int)
+        metrics["ece"] = expected_calibration_error(positive, proba[:, 1])
+        metrics["log_loss"] = log_loss(positive, proba[:, 1])
+    return {k: round(v, 4) for k, v in metrics.items()}
+
+
+def run_sentiment(folder: Path, quick: bool) -> list[dict]:
+    name = folder.name
+    train_texts, train_labels = read_sentiment(folder / "train.csv")
+    if (folder / "dev.csv").exists():
+        dev_texts, dev_labels = read_sentiment(folder / "dev.csv")
+        train_texts, train_labels = train_texts + dev_texts, np.concatenate([train_labels,
+                                                                             dev_labels])
+    test_texts, test_labels = read_sentiment(folder / "test.csv")
+    if quick:
+        train_texts, train_labels = _subsample(train_texts, train_labels, _QUICK["train"], 0)
+        test_texts, test_labels = _subsample(test_texts, test_labels, _QUICK["test"], 1)
+    print(f"== {name}: {len(train_texts):,} train, {len(test_texts):,} test", flush=True)
+    results = []
+
+    # shopmind: the calibrated n-gram ensemble
+    start = time.perf_counter()
+    model = NgramSentimentClassifier().fit(train_texts, train_labels)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = model.predict_proba(test_texts)
+    seconds = time.perf_counter() - start
+    results.append({"name": "shopmind-ngram-ensemble", "baseline": False, "dataset": name,
+                    "task": "document sentiment",
+                    "metrics": _sentiment_metrics(test_labels, proba, model.classes_),
+                    "fit_seconds": round(fit_seconds, 1),
+                    "fit_seconds_by_part": {k: round(v, 1) for k, v in model.fit_seconds_.items()},
+                    "reviews_per_second": round(len(test_texts) / seconds, 1),
+                    "n_train": len(train_texts), "n_test": len(test_texts),
+                    "peak_mb": peak_mb()})
+    print(f"   ngram ensemble: {results[-1]['metrics']}", flush=True)
+
+    # the whole analyzer (document + clause sentiment + aspects) with that model, 2 cores
+    analyzer = ReviewAnalyzer(sentiment=model)
+    sample = test_texts[:2000]
+    start = time.perf_counter()
+    analyses = analyzer.analyze(sample)
+    seconds = time.perf_counter() - start
+    results.append({"name": "shopmind-review-analyzer", "baseline": False, "dataset": name,
+                    "task": "analysis throughput: document + clause sentiment + aspects",
+                    "metrics": {"reviews_per_second": round(len(sample) / seconds, 1),
+                                "aspect_mentions_per_review": round(
+                                    np.mean([len(a.aspects) for a in analyses]), 3)},
+                    "n_test": len(sample)})
+    lexicon = ReviewAnalyzer()
+    start = time.perf_counter()
+    lexicon_results = lexicon.analyze(test_texts)
+    lex_seconds = time.perf_counter() - start
+    results.append(_lexicon_row(name, test_labels, model.classes_, lexicon_results, lex_seconds))
+
+    # baselines, same split, same process
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    start = time.perf_counter()
+    baseline = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                             min_df=2),
+                             LogisticRegression(C=1.0, max_iter=2000, solver="liblinear"))
+    baseline.fit(train_texts, train_labels)
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    proba = baseline.predict_proba(test_texts)
+    seconds = time.perf_counter() - start
+    results.append({"name": "char-ngram-lr", "baseline": True, "dataset": name,
+                    "task": "document sentiment",
+                    "metrics": _sentiment_metrics(test_labels, proba, baseline.classes_),
+                    "fit_seconds": round(fit_seconds, 1),
+                    "reviews_per_second": round(len(test_texts) / seconds, 1)})
+    snow = _snownlp_row(name, test_texts, test_labels, model.classes_, quick)
+    if snow:
+        results.append(snow)
+    return results
+
+
+def _lexicon_row(name, labels, classes, analyses, seconds) -> dict:
+    """The lexicon alone, no training: polarity of the summed clause opinions."""
+    scores = np.array([a.score for a in analyses])
+    binary = len(classes) == 2
+    if binary:
+        predicted = np.where(scores > 0, classes[1], classes[0])
+        metrics = classification_metrics(labels, predicted, scores)
+    else:
+        polarity = np.array([a.polarity for a in analyses], dtype=object)
+        metrics = classification_metrics(to_polarity(labels), polarity)
+    return {"name": "shopmind-lexicon-only", "baseline": True, "dataset": name,
+            "task": "document sentiment (no training)",
+            "metrics": {k: round(v, 4) for k, v in metrics.items()},
+            "reviews_per_second": round(len(analyses) / seconds, 1)}
+
+
+def _snownlp_row(name, texts, labels, classes, quick) -> dict | None:
+    """SnowNLP's pretrained shopping-review sentiment (binary sets only)."""
+    try:
+        from snownlp import SnowNLP
+    except ImportError:
+        print("   snownlp is not installed: pip install snownlp (skipped)")
+        return None
+    if len(classes) != 2:
+        return None
+    if quick:
+        texts, labels = texts[:_QUICK["snownlp"]], labels[:_QUICK["snownlp"]]
+    start = time.perf_counter()
+    p = np.array([SnowNLP(t).sentiments if t.strip() else 0.5 for t in texts])
+    seconds = time.perf_counter() - start
+    proba = np.column_stack([1 - p, p])
+    return {"name": "snownlp", "baseline": True, "dataset": name, "task": "document sentiment",
+            "metrics": _sentiment_metrics(labels, proba, classes), "fit_seconds": 0.0,
+            "reviews_per_second": round(len(texts) / seconds, 1), "n_test": len(texts)}
+
+
+# --------------------------------------------------------------------------- aspects
+
+
+def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
+                finetune: bool) -> list[dict]:
+    if quick:
+        train = train.sample(min(len(train), _QUICK["absa_train"]), random_state=0)
+        test = test.sample(min(len(test), _QUICK["absa_test"]), random_state=1)
+    print(f"== {name}: {len(train):,} train pairs, {len(test):,} test pairs", flush=True)
+    y = test["label"].to_numpy()
+    results = []
+
+    def row(method: str, baseline: bool, predicted, fit_seconds, seconds, **extra) -> dict:
+        metrics = classification_metrics(y.astype(str), np.asarray(predicted).astype(str))
+        return {"name": method, "baseline": baseline, "dataset": name,
+                "task": "aspect sentiment (sentence + aspect -> polarity)",
+                "metrics": {k: round(v, 4) for k, v in metrics.items()},
+                "fit_seconds": round(fit_seconds, 1),
+                "pairs_per_second": round(len(test) / max(seconds, 1e-9), 1),
+                "n_train": len(train), "n_test": len(test), **extra}
+
+    start = time.perf_counter()
+    model = AspectTermClassifier().fit(train["text"], train["term"], train["label"])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = model.predict(test["text"], test["term"])
+    results.append(row("shopmind-aspect-term-lr", False, predicted, fit_seconds,
+                       time.perf_counter() - start))
+    print(f"   aspect-term LR: {results[-1]['metrics']}", flush=True)
+
+    if finetune and _mostly_latin(train["text"]):
+        from shopmind.reviews import TransformerPairClassifier
+
+        start = time.perf_counter()
+        net = TransformerPairClassifier(epochs=3, batch_size=16, lr=5e-5).fit(
+            train["text"], train["term"], train["label"])
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        predicted = net.predict(test["text"], test["term"])
+        results.append(row("shopmind-minilm-pair-finetuned", False, predicted, fit_seconds,
+                           time.perf_counter() - start,
+                           epoch_seconds=[round(s, 1) for s in net.epoch_seconds_],
+                           loss_curve=[round(v, 4) for v in net.loss_curve_]))
+        print(f"   MiniLM fine-tuned: {results[-1]['metrics']}", flush=True)
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    sentences = [t.replace("$T$", a) for t, a in zip(train["text"], train["term"])]
+    start = time.perf_counter()
+    blind = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4),
+                                          sublinear_tf=True),
+                          LogisticRegression(C=4.0, max_iter=2000))
+    blind.fit(sentences, train["label"].astype(str))
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    predicted = blind.predict([t.replace("$T$", a) for t, a in zip(test["text"], test["term"])])
+    results.append(row("sentence-only-lr", True, predicted, fit_seconds,
+                       time.perf_counter() - start))
+    majority = train["label"].astype(str).value_counts().idxmax()
+    results.append(row("majority-class", True, [majority] * len(test), 0.0, 1e-9))
+    return results
+
+
+def _mostly_latin(texts) -> bool:
+    sample = " ".join(list(texts)[:200])
+    return len(re.findall(r"[A-Za-z]", sample)) > len(re.findall(r"[\u3400-\u9fff]", sample))
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA,
+                        help="folder with reviews-zh/ and absa/ (default ../shared/data)")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true", help="subsampled, seconds-long run")
+    parser.add_argument("--finetune", action="store_true",
+                        help="also fine-tune the packaged MiniLM on English aspect sets (slow on CPU)")
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        sys.exit(f"no data folder at {args.data}")
+    sentiment, aspect = find_folders(args.data)
+    if not sentiment and not aspect:
+        sys.exit(f"no reviews-zh/ or absa/ datasets under {args.data}")
+    started = time.perf_counter()
+    results: list[dict] = []
+    for folder in sentiment:
+        results += run_sentiment(folder, args.quick)
+    for folder in aspect:
+        for name, train, test in aspect_datasets(folder):
+            results += run_aspects(name, train, test, args.quick, args.finetune)
+    datasets = list(dict.fromkeys(r["dataset"] for r in results))
+    write_results(args.out, "reviews", ", ".join(datasets),
+                  "document sentiment: fit on train (+dev), evaluate on test; aspect sentiment: "
+                  "fit on the train file, evaluate on the test file; one setting for every "
+                  "dataset" + (" (quick: subsampled)" if args.quick else ""),
+                  results, quick=args.quick, wall_seconds=round(time.perf_counter() - started, 1))
+    print_table(results, ["dataset", "accuracy", "macro_f1", "fit_seconds",
+                          "reviews_per_second"])
+
+
+if __name__ == "__main__":
+    main()

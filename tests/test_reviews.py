@@ -1,0 +1,246 @@
+"""Review intelligence: aspect opinions recovered from the demo shop's planted structure, the
+issue's example sentence, sentiment models that save/load exactly and are calibrated."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from shopmind.data.demo import generate_demo_shop
+from shopmind.errors import DataError, NotFittedError
+from shopmind.evaluate import accuracy, expected_calibration_error
+from shopmind.reviews import (
+    AspectTermClassifier,
+    NgramSentimentClassifier,
+    ReviewAnalyzer,
+    ReviewInsights,
+    default_lexicon,
+    default_taxonomy,
+    polarity_from_rating,
+    to_polarity,
+)
+from shopmind.reviews.base import POLARITIES, polarity_of_score
+from shopmind.reviews.clauses import split_clauses
+
+EXAMPLE = "商品质量不错，物流速度很快，但客服服务态度一般"
+
+
+@pytest.fixture(scope="module")
+def shop():
+    return generate_demo_shop(seed=11)
+
+
+@pytest.fixture(scope="module")
+def analysed(shop):
+    return ReviewAnalyzer().analyze_frame(shop.reviews)
+
+
+# --------------------------------------------------------------------------- the example
+
+
+def test_the_issue_example_gets_each_aspect_with_its_evidence():
+    result = ReviewAnalyzer().analyze(EXAMPLE)[0]
+    got = {m.aspect: m for m in result.aspects}
+    assert set(got) == {"quality", "logistics", "service"}
+    assert got["quality"].polarity == "positive" and "不错" in got["quality"].opinions
+    assert got["logistics"].polarity == "positive" and "快" in got["logistics"].opinions
+    # 「一般」 is lukewarm: neutral-to-negative, never positive
+    assert got["service"].polarity in ("neutral", "negative") and got["service"].score < 0
+    assert got["service"].opinions == ["一般"]
+    for m in result.aspects:
+        assert EXAMPLE[m.start:m.end] == m.evidence and 0 <= m.strength <= 1
+    assert got["quality"].evidence == "商品质量不错"
+    assert got["logistics"].evidence == "物流速度很快"
+    assert result.language == "zh"
+
+
+def test_english_and_negation_and_degree():
+    analyzer = ReviewAnalyzer()
+    r = analyzer.analyze(["Great quality but shipping was painfully slow.",
+                          "价格不贵，包装也没有问题", "尺码稍微偏大一点", "It doesn't fit at all"])
+    assert [(m.aspect, m.polarity) for m in r[0].aspects] == [("quality", "positive"),
+                                                              ("logistics", "negative")]
+    assert [m.polarity for m in r[1].aspects] == ["positive", "positive"]
+    assert r[2].aspects[0].aspect == "fit" and r[2].aspects[0].polarity == "neutral"
+    assert r[2].aspects[0].score < 0
+    assert r[3].aspects[0].aspect == "fit" and r[3].aspects[0].polarity == "negative"
+
+
+def test_clauses_are_cut_at_punctuation_and_contrast_words():
+    assert [c.text for c in split_clauses("质量不错但是价格有点贵。Fast delivery, and "
+                                          "the seller was helpful")] == \
+        ["质量不错", "但是价格有点贵", "Fast delivery", "and the seller was helpful"]
+    assert split_clauses("") == [] and split_clauses("!!!") == []
+
+
+def test_a_shop_extends_the_taxonomy_and_the_lexicon():
+    taxonomy = default_taxonomy().extend({
+        "scent": {"zh": "气味", "en": "scent", "terms": ["气味", "scent", "smell"],
+                  "opinions": {"清新": 0.7, "刺鼻": -0.8}},
+        "logistics": {"terms": ["闪送"]}})
+    analyzer = ReviewAnalyzer(taxonomy=taxonomy, lexicon=default_lexicon().extend({"yyds": 0.9}))
+    r = analyzer.analyze(["气味很清新，闪送很快", "The scent is awful", "这款yyds"])
+    assert [(m.aspect, m.polarity) for m in r[0].aspects] == [("scent", "positive"),
+                                                              ("logistics", "positive")]
+    assert [(m.aspect, m.polarity) for m in r[1].aspects] == [("scent", "negative")]
+    assert r[2].clauses[0].polarity == "positive"
+    with pytest.raises(DataError, match="needs 'terms'"):
+        default_taxonomy().extend({"smell": {"zh": "气味"}})
+
+
+# --------------------------------------------------------------------------- planted structure
+
+
+def test_planted_review_aspects_are_recovered(shop, analysed):
+    _, mentions = analysed
+    truth = shop.truth.review_aspects
+    predicted: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for rid, aspect, score in mentions[["review_id", "aspect", "score"]].itertuples(index=False):
+        predicted[rid][aspect].append(score)
+    tp = fp = fn = agree = 0
+    for rid, aspects in truth.items():
+        got = predicted.get(rid, {})
+        for aspect, polarity in aspects.items():
+            if aspect in got:
+                tp += 1
+                agree += polarity_of_score(float(np.mean(got[aspect]))) == polarity
+            else:
+                fn += 1
+        fp += sum(1 for a in got if a not in aspects)
+    assert tp / (tp + fp) >= 0.97  # precision of the aspects found
+    assert tp / (tp + fn) >= 0.93  # recall of the planted aspects
+    assert agree / tp >= 0.95  # polarity of the aspects found
+
+
+def test_planted_item_aspect_means_are_recovered(shop, analysed):
+    _, mentions = analysed
+    per_item = mentions.groupby(["item_id", "aspect"])["score"].agg(["mean", "size"])
+    pairs = [(row["mean"], shop.truth.item_aspects[item][aspect])
+             for (item, aspect), row in per_item.iterrows() if row["size"] >= 4]
+    assert len(pairs) >= 100
+    found, planted = np.array(pairs).T
+    assert np.corrcoef(found, planted)[0, 1] >= 0.8
+    clear = np.abs(planted) >= 0.5
+    assert np.mean(np.sign(found[clear]) == np.sign(planted[clear])) >= 0.95
+
+
+def test_insight_complaints_are_the_planted_weak_spots(shop, analysed):
+    reports = ReviewInsights().build_by(shop.reviews, "item_id", analysed=analysed)
+    hits = checked = 0
+    for item, report in reports.items():
+        planted = shop.truth.item_aspects[item]
+        counts = {a["aspect"]: a["mentions"] for a in report["aspects"]}
+        for aspect, mean in planted.items():
+            if mean <= -0.5 and counts.get(aspect, 0) >= 4:
+                checked += 1
+                hits += aspect in {c["aspect"] for c in report["complaints"]}
+    assert checked >= 5 and hits / checked >= 0.9
+    report = next(r for r in reports.values() if r["complaints"])
+    json.loads(ReviewInsights.to_json(report))  # exportable
+    assert report["summary"] and report["needs"] and report["trend"]
+    assert report["complaints"][0]["quotes"][0]["text"]
+
+
+def test_category_insight(shop, analysed):
+    reports = ReviewInsights().category_reports(shop.reviews, shop.items)
+    assert len(reports) >= 5
+    sizes = sum(r["n_reviews"] for r in reports.values())
+    assert sizes == len(shop.reviews)
+    some = next(iter(reports.values()))
+    assert set(some["sentiment"]) == {"positive", "neutral", "negative", "mean_score"}
+
+
+# --------------------------------------------------------------------------- sentiment models
+
+
+_LIGHT = {"members": ("lr", "nblr", "mnb"), "char_ngrams": (1, 3), "word_ngrams": (1, 2)}
+
+
+def test_ngram_classifier_learns_saves_and_loads(shop, tmp_path):
+    reviews = shop.reviews
+    y = polarity_from_rating(reviews["rating"])
+    train, test = reviews.index[:800], reviews.index[800:]
+    model = NgramSentimentClassifier(**_LIGHT).fit(reviews.loc[train, "text"], y[train])
+    assert set(model.classes_) == set(POLARITIES)
+    predicted = model.predict(reviews.loc[test, "text"])
+    majority = max(np.mean(y[test] == c) for c in POLARITIES)
+    assert accuracy(y[test], predicted) > majority + 0.1
+    path = model.save(tmp_path / "sentiment.npz")
+    loaded = NgramSentimentClassifier.load(path)
+    texts = reviews.loc[test, "text"].tolist()
+    assert np.array_equal(loaded.predict_proba(texts), model.predict_proba(texts))
+    assert list(loaded.classes_) == list(model.classes_)
+
+
+def test_ngram_classifier_probabilities_are_calibrated():
+    rng = np.random.default_rng(0)
+    good, bad = ["很好", "满意", "不错", "好评", "喜欢"], ["很差", "失望", "退货", "差评", "坏了"]
+    filler = ["今天", "收到", "这个", "商品", "我们", "家里", "朋友", "价格"]
+    texts, labels = [], []
+    for _ in range(4000):  # 15 % of the labels are flipped: the truth is never certain
+        positive = rng.random() < 0.5
+        words = list(rng.choice(filler, 3)) + [rng.choice(good if positive else bad)]
+        texts.append("，".join(rng.permutation(words)))
+        labels.append(int(positive) if rng.random() > 0.15 else int(not positive))
+    labels = np.array(labels)
+    model = NgramSentimentClassifier(**_LIGHT, calibration=0.2).fit(texts[:2000], labels[:2000])
+    p = model.predict_proba(texts[2000:])
+    assert np.allclose(p.sum(axis=1), 1)
+    assert list(model.classes_) == [0, 1]
+    # the best possible model is right 85 % of the time and says so
+    assert abs(p.max(axis=1).mean() - 0.85) < 0.06
+    assert expected_calibration_error(labels[2000:], p[:, 1]) < 0.07
+
+
+def test_analyzer_with_a_model_saves_and_loads(shop, tmp_path):
+    reviews = shop.reviews.iloc[:600]
+    analyzer = ReviewAnalyzer(NgramSentimentClassifier(**_LIGHT)).fit(reviews["text"],
+                                                                      ratings=reviews["rating"])
+    before = analyzer.analyze([EXAMPLE, "Terrible quality, it broke."])
+    loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "analyzer"))
+    after = loaded.analyze([EXAMPLE, "Terrible quality, it broke."])
+    assert [a.to_dict() for a in before] == [a.to_dict() for a in after]
+    assert abs(sum(before[0].proba.values()) - 1) < 1e-3
+    assert {(m.aspect, m.polarity) for m in before[1].aspects} == {("quality", "negative")}
+    with pytest.raises(NotFittedError):
+        ReviewAnalyzer.load(tmp_path / "nothing-here")
+
+
+def test_aspect_term_classifier_saves_and_loads(tmp_path):
+    texts = ["the $T$ is great but the screen is awful", "great screen, awful $T$",
+             "the $T$ is ok", "$T$ was fine, nothing special"] * 6
+    terms = ["battery", "battery", "keyboard", "keyboard"] * 6
+    labels = [1, -1, 0, 0] * 6
+    model = AspectTermClassifier().fit(texts, terms, labels)
+    assert model.predict(["the screen is awful but the $T$ is great"], ["battery"]).tolist() == [1]
+    loaded = AspectTermClassifier.load(model.save(tmp_path / "absa.npz"))
+    assert np.array_equal(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms))
+
+
+def test_labels_are_read_in_every_common_form():
+    assert to_polarity(["Positive", "negative", 0, 1.0, -1]).tolist() == \
+        ["positive", "negative", "neutral", "positive", "negative"]
+    with pytest.raises(DataError, match="not a polarity"):
+        to_polarity(["great"])
+    with pytest.raises(DataError, match="exactly one"):
+        ReviewAnalyzer().fit(["a"], labels=[1], ratings=[5])
+
+
+def test_unfitted_models_say_so():
+    with pytest.raises(NotFittedError):
+        NgramSentimentClassifier().predict(["x"])
+    with pytest.raises(NotFittedError):
+        AspectTermClassifier().predict(["x"], ["x"])
+
+
+def test_mentions_frame_columns(shop):
+    mentions = ReviewAnalyzer().mentions_frame(shop.reviews.iloc[:50])
+    assert {"review_id", "item_id", "aspect", "polarity", "score", "strength",
+            "evidence"} <= set(mentions.columns)
+    assert mentions["strength"].between(0, 1).all()
+    assert set(mentions["polarity"]) <= set(POLARITIES)
+    assert isinstance(mentions, pd.DataFrame)

@@ -1,0 +1,49 @@
+"""The review commands: analyze a text, train on a store, report insight for an item."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from shopmind.cli import app
+from shopmind.config import get_settings
+from shopmind.data.demo import generate_demo_shop
+from shopmind.data.store import Store
+
+runner = CliRunner()
+
+
+def test_analyze_prints_aspects_with_evidence():
+    result = runner.invoke(app, ["reviews", "analyze", "商品质量不错，物流速度很快，但客服服务态度一般",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    aspects = json.loads(result.output)[0]["aspects"]
+    assert [(a["aspect"], a["polarity"]) for a in aspects] == [
+        ("quality", "positive"), ("logistics", "positive"), ("service", "neutral")]
+    table = runner.invoke(app, ["reviews", "analyze", "Shipping was slow."])
+    assert table.exit_code == 0 and "logistics" in table.output and "negative" in table.output
+
+
+@pytest.mark.slow
+def test_train_then_insight_on_the_demo_shop(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPMIND_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    db = f"sqlite:///{tmp_path}/shop.db"
+    shop = generate_demo_shop(seed=2, n_users=300)
+    Store(db).ingest(shop.batch())
+    trained = runner.invoke(app, ["reviews", "train", "--db", db])
+    assert trained.exit_code == 0, trained.output
+    assert "held-out accuracy" in trained.output
+    assert (tmp_path / "data" / "models" / "reviews" / "analyzer" / "analyzer.json").exists()
+    item = shop.reviews["item_id"].value_counts().index[0]
+    report = runner.invoke(app, ["reviews", "insight", "--item", item, "--json", "--db", db])
+    assert report.exit_code == 0, report.output
+    parsed = json.loads(report.output)
+    assert parsed["scope"] == {"item_id": item} and parsed["aspects"] and parsed["summary"]
+    text = runner.invoke(app, ["reviews", "insight", "--item", item, "--db", db])
+    assert text.exit_code == 0 and "reviews" in text.output
+    missing = runner.invoke(app, ["reviews", "insight", "--item", "no-such-item", "--db", db])
+    assert missing.exit_code != 0
+    get_settings.cache_clear()

