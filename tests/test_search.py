@@ -22,7 +22,7 @@ from shopmind.search import (
 )
 from shopmind.search.analysis import Analyzer
 
-FAST_RANKER = {"max_iter": 40, "min_samples_leaf": 5}
+FAST_RANKER: dict = {}
 
 CATALOG = [
     # item_id, title, category, brand, price, stock, description, attributes
@@ -407,7 +407,7 @@ def test_spelling_split_and_rare_words():
 def demo():
     from shopmind.data.demo import generate_demo_shop
 
-    return generate_demo_shop(seed=0, n_users=300)
+    return generate_demo_shop(seed=0)
 
 
 def test_judgments_from_demo_search_sessions(demo):
@@ -536,3 +536,34 @@ def test_static_query_encoder_tracks_the_full_model():
     sims = fast @ full.T
     assert (np.diag(sims) > 0.35).all()  # a bag of sub-words, not the transformer, but close
     assert (sims.argmax(axis=1) == np.arange(len(queries))).all()
+
+
+# ------------------------------------------------------------------ rankers
+
+
+def test_pairwise_ranker_keeps_monotone_weights_non_negative():
+    from shopmind.search import PairwiseRanker
+
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(80), 10)
+    X = rng.random((800, 3))
+    # Feature 1 is anti-correlated with relevance in this sample; declared monotone it is pinned.
+    y = np.where(X[:, 0] - 0.5 * X[:, 1] > 0.4, 3.0, 0.0)
+    free = PairwiseRanker().fit(X, y, groups=groups)
+    pinned = PairwiseRanker(monotonic=[0, 1, 0]).fit(X, y, groups=groups)
+    assert free.coef_[1] < 0 and pinned.coef_[1] == 0 and pinned.coef_[0] > 0
+    with pytest.raises(ValueError, match="nothing to learn"):
+        PairwiseRanker().fit(X, np.zeros(800), groups=groups)
+
+
+def test_tree_ranker_option_trains_saves_and_loads(tmp_path):
+    from shopmind.data.demo import generate_demo_shop
+
+    shop = generate_demo_shop(seed=1, n_users=400)
+    j = judgments_from_events(shop.events)
+    ps = ProductSearch(encoder="hashing", ranker="learned", ranker_model="trees",
+                       ranker_params={"max_iter": 30}).fit(shop.items, judgments=j)
+    assert type(ps.ranker_).__name__ == "TreeRanker"
+    again = ProductSearch.load(ps.save(tmp_path / "t.npz"))
+    q = j["query"].iloc[0]
+    np.testing.assert_array_equal(ps.search(q, k=5).scores, again.search(q, k=5).scores)

@@ -42,6 +42,7 @@ from shopmind.reviews.persistence import (
 __all__ = ["AspectTermClassifier", "locate_term", "MARKER"]
 
 MARKER = "$T$"
+_DENSE_SCALE = 3.0  # the lexicon scores beside l2-normalised sparse rows
 _NEGATORS = {"not", "no", "never", "nt", "dont", "doesnt", "didnt", "isnt", "wasnt", "cant", "cannot",
              "without", "hardly", "不", "没", "无", "别", "非", "未"}
 
@@ -148,7 +149,7 @@ class AspectTermClassifier:
         x = x @ sp.diags(self._idf)
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         x = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x
-        return sp.hstack([x, sp.csr_matrix(dense)], format="csr", dtype=np.float32)
+        return sp.hstack([x, sp.csr_matrix(dense * _DENSE_SCALE)], format="csr", dtype=np.float32)
 
     def fit(self, texts, pairs, labels) -> AspectTermClassifier:
         """Fit on sentences, their aspect terms and the polarity labels (any values)."""

@@ -285,18 +285,21 @@ class ReviewAnalyzer:
 
     ``sentiment`` is any :class:`~shopmind.reviews.base.TextClassifier` (fitted or not);
     ``fit`` trains it on the shop's labelled reviews. Without one the analyzer works from its
-    lexicon alone. ``model_weight`` is the share of the model in a clause's score when the
-    lexicon also has evidence there; ``band`` the |score| below which a clause is neutral.
+    lexicon alone. The model gives the document's calibrated probabilities; with
+    ``clause_model=True`` it also scores every clause (about half the speed), blended into the
+    lexicon's clause and aspect scores with ``model_weight`` where the lexicon has evidence and
+    alone where it has none. ``band`` is the |score| below which a clause is neutral.
     """
 
     def __init__(self, sentiment: TextClassifier | None = None,
                  taxonomy: AspectTaxonomy | None = None, lexicon: Lexicon | None = None,
-                 model_weight: float = 0.3, band: float = 0.3):
+                 model_weight: float = 0.3, band: float = 0.3, clause_model: bool = False):
         self.sentiment = sentiment
         self.taxonomy = taxonomy
         self.lexicon = lexicon
         self.model_weight = model_weight
         self.band = band
+        self.clause_model = clause_model
         self._matcher: PhraseMatcher[_Entry] | None = None
 
     # -- training
@@ -328,9 +331,14 @@ class ReviewAnalyzer:
         return self._matcher
 
     # -- analysis
-    def analyze(self, texts) -> list[ReviewAnalysis]:
-        """Analyse one review or many (the batch path is the fast one)."""
+    def analyze(self, texts, n_jobs: int = 1) -> list[ReviewAnalysis]:
+        """Analyse one review or many (the batch path is the fast one).
+
+        ``n_jobs`` > 1 splits a large batch over that many forked processes (one per core).
+        """
         texts = as_texts(texts)
+        if n_jobs > 1 and len(texts) >= 200 * n_jobs:
+            return _analyze_in_processes(self, texts, n_jobs)
         matcher = self._vocabulary()
         per_text = []
         for text in texts:
@@ -338,11 +346,13 @@ class ReviewAnalyzer:
                              for c in split_clauses(text)])
         doc_proba = clause_scores = None
         if self.fitted:
-            clause_texts = [c.text for clauses in per_text for c, _ in clauses]
+            clause_texts = [c.text for clauses in per_text for c, _ in clauses] \
+                if self.clause_model else []
             proba = polarity_proba(self.sentiment.classes_,
                                    self.sentiment.predict_proba(texts + clause_texts))
             doc_proba = proba[:len(texts)]
-            clause_scores = iter(proba[len(texts):, 2] - proba[len(texts):, 0])
+            if self.clause_model:
+                clause_scores = iter(proba[len(texts):, 2] - proba[len(texts):, 0])
         out = []
         for i, text in enumerate(texts):
             model_scores = [next(clause_scores) for _ in per_text[i]] if clause_scores else None
@@ -457,6 +467,7 @@ class ReviewAnalyzer:
             model_file = type(self.sentiment).__name__ + ".model"
             self.sentiment.save(path / model_file)
         spec = {"format": 1, "model_weight": self.model_weight, "band": self.band,
+                "clause_model": self.clause_model,
                 "taxonomy": (self.taxonomy or default_taxonomy()).to_dict(),
                 "lexicon": (self.lexicon or default_lexicon()).to_dict(),
                 "sentiment": None if model_file is None else {
@@ -478,7 +489,33 @@ class ReviewAnalyzer:
         if spec.get("sentiment"):
             sentiment = _load_classifier(spec["sentiment"]["class"], path / spec["sentiment"]["file"])
         return cls(sentiment, AspectTaxonomy.from_dict(spec["taxonomy"]),
-                   Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"])
+                   Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"],
+                   spec.get("clause_model", False))
+
+
+_WORKER: ReviewAnalyzer | None = None
+
+
+def _analyze_chunk(texts: list[str]) -> list[ReviewAnalysis]:
+    return _WORKER.analyze(texts)
+
+
+def _analyze_in_processes(analyzer: ReviewAnalyzer, texts: list[str],
+                          n_jobs: int) -> list[ReviewAnalysis]:
+    """Forked workers inherit the loaded analyzer (nothing is pickled but texts and results)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORKER
+    analyzer._vocabulary()
+    _WORKER = analyzer
+    try:
+        size = -(-len(texts) // n_jobs)
+        chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+        with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return [r for part in pool.map(_analyze_chunk, chunks) for r in part]
+    finally:
+        _WORKER = None
 
 
 def _load_classifier(qualified: str, path: Path):

@@ -24,6 +24,7 @@ on all the data.
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import unicodedata
@@ -94,6 +95,7 @@ class _Featurizer:
         self.min_df = min_df
         self.vocabularies: list[list[str]] = []
         self.idf: np.ndarray | None = None
+        self._lookup_cache = None
 
     def _analyzers(self):
         lo, hi = self.char_ngrams
@@ -120,6 +122,7 @@ class _Featurizer:
                 raise DataError("a review contains a NUL character; strip it before training")
             self.vocabularies.append(terms)
             blocks.append(counts)
+        self._lookup_cache = None
         counts = sp.hstack(blocks, format="csr", dtype=np.float32)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         self.df = df
@@ -127,14 +130,36 @@ class _Featurizer:
         return self._weigh(counts)
 
     def transform(self, texts: list[str]) -> sp.csr_matrix:
-        from sklearn.feature_extraction.text import CountVectorizer
+        """TF-IDF rows of ``texts`` over the fitted vocabulary (unknown n-grams dropped)."""
+        lookups = self._lookups()
+        analyzers = self._analyzers()
+        columns: list[int] = []
+        lengths = np.zeros(len(texts), dtype=np.int64)
+        missing = itertools.repeat(-1)
+        for row, text in enumerate(texts):
+            before = len(columns)
+            for analyzer, lookup in zip(analyzers, lookups):
+                # map() runs the dictionary look-ups in C: the hot loop of the whole analyzer
+                columns.extend(map(lookup, analyzer(text), missing))
+            lengths[row] = len(columns) - before
+        cols = np.asarray(columns, dtype=np.int64)
+        rows = np.repeat(np.arange(len(texts)), lengths)
+        known = cols >= 0
+        counts = sp.csr_matrix((np.ones(int(known.sum()), dtype=np.float32),
+                                (rows[known], cols[known])),
+                               shape=(len(texts), self.n_features))
+        counts.sum_duplicates()
+        return self._weigh(counts)
 
-        blocks = []
-        for analyzer, terms in zip(self._analyzers(), self.vocabularies):
-            vocab = {t: i for i, t in enumerate(terms)}
-            blocks.append(CountVectorizer(analyzer=analyzer, vocabulary=vocab,
-                                          dtype=np.float32).transform(texts))
-        return self._weigh(sp.hstack(blocks, format="csr", dtype=np.float32))
+    def _lookups(self):
+        """One ``dict.get`` per vocabulary block, giving global column numbers (cached)."""
+        if getattr(self, "_lookup_cache", None) is None:
+            offset, lookups = 0, []
+            for terms in self.vocabularies:
+                lookups.append({t: offset + i for i, t in enumerate(terms)}.get)
+                offset += len(terms)
+            self._lookup_cache = lookups
+        return self._lookup_cache
 
     def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
         x = counts.tocsr(copy=True)
@@ -155,6 +180,7 @@ class _Network:
         self.hidden, self.epochs, self.batch_size, self.lr, self.seed = (
             hidden, epochs, batch_size, lr, seed)
         self.arrays: dict[str, np.ndarray] = {}
+        self._embed = None
 
     def _module(self, n_features: int, n_classes: int):
         import torch
@@ -218,8 +244,10 @@ class _Network:
 
     def predict_proba(self, x: sp.csr_matrix) -> np.ndarray:
         a = self.arrays
+        if getattr(self, "_embed", None) is None:  # stored as float16, computed in float32
+            self._embed = a["mlp_embed"].astype(np.float32)
         x = x[:, a["mlp_columns"]]
-        hidden = np.maximum(x @ a["mlp_embed"].astype(np.float32) + a["mlp_bias"], 0)
+        hidden = np.maximum(x @ self._embed + a["mlp_bias"], 0)
         logits = hidden @ a["mlp_out_w"].T + a["mlp_out_b"]
         return _softmax(logits)
 

@@ -13,7 +13,7 @@ from shopmind.search.engine import FEATURES, ProductSearch, SearchResult, defaul
 from shopmind.search.filters import Filters
 from shopmind.search.judgments import judgments_from_events
 from shopmind.search.keyword import KeywordIndex
-from shopmind.search.ranker import LearnedRanker, reciprocal_rank_fusion
+from shopmind.search.ranker import PairwiseRanker, TreeRanker, reciprocal_rank_fusion
 from shopmind.search.spelling import SpellingCorrector
 from shopmind.search.synonyms import Synonyms, learn_synonyms
 from shopmind.search.understanding import Autocomplete
@@ -22,6 +22,6 @@ from shopmind.search.vector import StaticQueryEncoder, VectorIndex
 __all__ = [
     "ProductSearch", "SearchResult", "Filters", "FEATURES", "default_gain",
     "judgments_from_events", "Analyzer", "KeywordIndex", "VectorIndex", "StaticQueryEncoder",
-    "LearnedRanker", "reciprocal_rank_fusion", "SpellingCorrector", "Synonyms", "learn_synonyms",
-    "Autocomplete",
+    "PairwiseRanker", "TreeRanker", "reciprocal_rank_fusion", "SpellingCorrector", "Synonyms",
+    "learn_synonyms", "Autocomplete",
 ]

