@@ -567,3 +567,27 @@ def test_tree_ranker_option_trains_saves_and_loads(tmp_path):
     again = ProductSearch.load(ps.save(tmp_path / "t.npz"))
     q = j["query"].iloc[0]
     np.testing.assert_array_equal(ps.search(q, k=5).scores, again.search(q, k=5).scores)
+
+
+def test_cli_search_uses_the_serving_model_from_the_registry(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from shopmind.cli import app
+    from shopmind.config import get_settings
+    from shopmind.registry import ModelRegistry
+
+    monkeypatch.setenv("SHOPMIND_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    try:
+        ps = ProductSearch(encoder="hashing", synonyms={"drillbit": ["drill"]}).fit(catalog())
+        registry = ModelRegistry(get_settings().resolved_model_dir())
+        version = registry.add("search", "product-search", ps.save(tmp_path / "search.npz"),
+                               {"ndcg@10": 0.5}, move=False)
+        registry.promote("search", version.version)
+        out = CliRunner().invoke(app, ["search", "drillbit", "--json",
+                                       "--db", f"sqlite:///{tmp_path}/empty.db"])
+        assert out.exit_code == 0, out.output
+        # The store is empty: the answer can only come from the registered model.
+        assert __import__("json").loads(out.output)["results"][0]["item_id"] == "en-drill"
+    finally:
+        get_settings.cache_clear()

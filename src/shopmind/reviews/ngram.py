@@ -1,19 +1,21 @@
 """The n-gram sentiment classifier: the strong model that needs no pretrained weights.
 
 Features are TF-IDF weights (sublinear tf, l2 rows) of character 1–4-grams and jieba word
-1–3-grams, so it reads Chinese, English and mixed reviews alike. Four members learn from them
-and their probabilities are averaged:
+1–3-grams, so it reads Chinese, English and mixed reviews alike. Four members learn from them:
 
 * ``lr`` — logistic regression;
 * ``nblr`` — logistic regression on binary features scaled by naive-Bayes log-count ratios
   (NB-SVM, Wang & Manning 2012), one-vs-rest when there are more than two classes;
 * ``mnb`` — multinomial naive Bayes;
 * ``mlp`` — a network with one hidden layer over the same sparse features (a fastText-like
-  bag of n-gram embeddings with a non-linearity), trained for about one epoch.
+  bag of n-gram embeddings with a non-linearity), trained for 1.5 epochs (more overfits).
 
 A multinomial logistic regression on the members' log-probabilities, fitted on a held-out
 share of the training data, weighs and calibrates them (stacking); then every member is refitted
-on all the data.
+on all the data. With ``calibration=0`` the members' probabilities are simply averaged.
+
+On online_shopping_10_cats (56k reviews, 2 shared cores) it fits in about 7 minutes, most of it
+the network; ``members=("lr", "nblr", "mnb")`` fits in about 3.
 
 >>> clf = NgramSentimentClassifier(members=("lr", "mnb"), calibration=0.0)
 >>> texts = ["质量很好，很满意", "太差了，不推荐", "物流很快，好评", "做工粗糙，差评"] * 5

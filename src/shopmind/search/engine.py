@@ -148,7 +148,8 @@ class ProductSearch:
     and cosine in the unlearned fusion (after the share of query words matched);
     ``ranker_model`` — ``"pairwise"`` (linear, learned from within-query pairs; the default) or
     ``"trees"`` (boosted trees on gains); ``ranker_params`` — passed to that ranker; ``cache_dir``
-    — where the distilled static query table is kept between fits (it depends only on the model);
+    — where the distilled static query table is kept between fits (it depends only on the model;
+    default: ``cache`` under the settings' data directory, ``False`` for no cache);
     ``personal_weight`` — how far a user's affinity may move a result, in units of the spread of
     the relevance scores; ``exact_max_items`` — above this many items the vector index is HNSW.
 
@@ -174,7 +175,7 @@ class ProductSearch:
                  personal_weight: float = 0.5, exact_max_items: int = 100_000,
                  train_candidates: int = 100, ranker_model: str = "pairwise",
                  ranker_params: Mapping | None = None,
-                 cache_dir: str | Path | None = None, fusion_dense_weight: float = 0.5,
+                 cache_dir: str | Path | bool | None = None, fusion_dense_weight: float = 0.5,
                  fusion_keyword_weight: float = 0.5, min_judged_queries: int = 500,
                  seed: int = 0):
         self.encoder = encoder
@@ -218,6 +219,17 @@ class ProductSearch:
             raise ConfigError(f"unknown search field(s) {sorted(unknown)}; fields are "
                               f"{list(WORD_FIELDS)}")
         self.weights_ = {f: float(weights.get(f, 0.0)) for f in WORD_FIELDS}
+
+    def _cache_dir(self) -> Path | None:
+        """Where derived tables are cached: ``cache_dir``, by default the settings' data
+        directory's ``cache`` folder; ``False`` caches nothing."""
+        if self.cache_dir is False:
+            return None
+        if self.cache_dir is None:
+            from shopmind.config import get_settings
+
+            return get_settings().data_dir / "cache"
+        return Path(self.cache_dir)
 
     def _resolve_encoder(self):
         if self.encoder is None:
@@ -315,7 +327,7 @@ class ProductSearch:
             self.vectors_ = VectorIndex(self.exact_max_items).build(encoder.encode(texts))
             if self.query_encoder == "static" and hasattr(encoder, "_loaded"):
                 self.static_ = StaticQueryEncoder.distill(encoder, corpus=texts,
-                                                          cache_dir=self.cache_dir)
+                                                          cache_dir=self._cache_dir())
 
         queries: Counter = Counter()
         if past_queries is not None:
@@ -727,13 +739,18 @@ class ProductSearch:
         allowed, masks = self._allowed(flt)
         plans = [self._plan(q) for q in queries]
         self._embed_plans(plans)
-        results = [self._search_one(p, k, flt, allowed, masks, user_affinity, facets)
-                   for p in plans]
+        dense_all: list = [None] * len(plans)
+        if len(plans) > 1:  # the batch path: one faiss call for every query
+            dense_all = self._dense_batch(plans, self._restriction(allowed, masks),
+                                          max(self.dense_candidates, k))
+        results = [self._search_one(p, k, flt, allowed, masks, user_affinity, facets, d)
+                   for p, d in zip(plans, dense_all)]
         return results[0] if single else results
 
     def _search_one(self, plan: _Plan, k: int, flt: Filters, allowed: np.ndarray,
                     masks: Mapping[str, np.ndarray], user_affinity: UserAffinity,
-                    with_facets: bool) -> SearchResult:
+                    with_facets: bool, dense: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> SearchResult:
         if not plan.terms:  # an empty query browses the filtered catalog
             cands = np.flatnonzero(allowed)
             scores = np.zeros(len(cands))
@@ -748,7 +765,8 @@ class ProductSearch:
             return result
         restrict = self._restriction(allowed, masks)
         channels = self._channels(plan, restrict)
-        dense = self._dense_channel(plan, restrict, max(self.dense_candidates, k))
+        if dense is None:
+            dense = self._dense_channel(plan, restrict, max(self.dense_candidates, k))
         cands = self._candidates(channels, allowed, max(self.keyword_candidates, k), dense)
         words = channels["words"]
         if (words[cands] > 0).any():
@@ -949,7 +967,8 @@ class ProductSearch:
             "synonym_candidates", "dense_candidates", "personal_weight", "exact_max_items",
             "train_candidates", "ranker_model", "ranker_params", "fusion_dense_weight",
             "fusion_keyword_weight", "min_judged_queries", "seed")}
-        params["cache_dir"] = str(self.cache_dir) if self.cache_dir is not None else None
+        params["cache_dir"] = self.cache_dir if self.cache_dir in (None, False) \
+            else str(self.cache_dir)
         kw_meta, arrays = self.keyword_.to_arrays()
         spell_meta, spell_arrays = self.spelling_.to_arrays()
         arrays.update(spell_arrays)

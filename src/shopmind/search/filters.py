@@ -101,6 +101,7 @@ class CatalogColumns:
         self.price = np.zeros(0)
         self.stock = np.zeros(0)
         self.price_edges = np.zeros(0)
+        self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}  # facet codes, per state
 
     def append(self, items: pd.DataFrame) -> None:
         def col(name, default):
@@ -118,10 +119,12 @@ class CatalogColumns:
         self.brand = np.concatenate([self.brand, brand])
         self.price = np.concatenate([self.price, price])
         self.stock = np.concatenate([self.stock, stock])
+        self._codes = {}
 
     def keep(self, alive: np.ndarray) -> None:
         for name in ("category", "brand", "price", "stock"):
             setattr(self, name, getattr(self, name)[alive])
+        self._codes = {}
 
     # ------------------------------------------------------------------ masks
 
@@ -165,27 +168,52 @@ class CatalogColumns:
 
     # ------------------------------------------------------------------ facets
 
+    def _path_codes(self, depth: int) -> tuple[np.ndarray, list[str]]:
+        """Per item, a code for its category path cut to ``depth`` levels (-1 when the path is
+        shorter), and the paths the codes stand for; computed once per catalog state."""
+        key = f"category:{depth}"
+        if key not in self._codes:
+            cut = []
+            for c in self.category:
+                parts = c.split(SEP) if c else []
+                cut.append(SEP.join(parts[:depth]) if len(parts) >= depth else None)
+            labels = sorted({x for x in cut if x is not None})
+            index = {label: i for i, label in enumerate(labels)}
+            codes = np.array([index[x] if x is not None else -1 for x in cut], dtype=np.int64)
+            self._codes[key] = (codes, labels)
+        return self._codes[key]
+
+    def _brand_codes(self) -> tuple[np.ndarray, list[str]]:
+        if "brand" not in self._codes:
+            labels, codes = np.unique(self.brand.astype(str), return_inverse=True)
+            self._codes["brand"] = (codes.astype(np.int64), labels.tolist())
+        return self._codes["brand"]
+
+    @staticmethod
+    def _counted(codes: np.ndarray, labels: list[str], skip: str | None = None
+                 ) -> dict[str, int]:
+        codes = codes[codes >= 0]
+        counts = np.bincount(codes, minlength=len(labels)) if len(codes) else np.zeros(0, int)
+        pairs = [(labels[i], int(n)) for i, n in enumerate(counts) if n and labels[i] != skip]
+        return dict(sorted(pairs, key=lambda kv: (-kv[1], kv[0])))
+
     def facets(self, matched: np.ndarray, f: Filters, masks: Mapping[str, np.ndarray]
                ) -> dict[str, dict[str, int]]:
         """Disjunctive facet counts over the ``matched`` items (a boolean mask)."""
         out: dict[str, dict[str, int]] = {}
         rows = np.flatnonzero(self.combine(masks, matched, skip="category"))
-        level = 0
         parents = f.category or ()
-        if len(parents) == 1:
-            level = len(parents[0].split(SEP))
-        counts: dict[str, int] = {}
-        for c in self.category[rows]:
-            parts = c.split(SEP) if c else []
-            if len(parts) > level and (not level or SEP.join(parts[:level]) == parents[0]):
-                key = SEP.join(parts[:level + 1])
-                counts[key] = counts.get(key, 0) + 1
-        out["category"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        level = len(parents[0].split(SEP)) if len(parents) == 1 else 0
+        if level:
+            parent_codes, parent_labels = self._path_codes(level)
+            wanted = parents[0].strip()
+            code = parent_labels.index(wanted) if wanted in parent_labels else -2
+            rows = rows[parent_codes[rows] == code]
+        codes, labels = self._path_codes(level + 1)
+        out["category"] = self._counted(codes[rows], labels)
         rows = np.flatnonzero(self.combine(masks, matched, skip="brand"))
-        brands = pd.Series(self.brand[rows])
-        brands = brands[brands != ""].value_counts()
-        out["brand"] = {str(b): int(n) for b, n in
-                        sorted(brands.items(), key=lambda kv: (-kv[1], kv[0]))}
+        codes, labels = self._brand_codes()
+        out["brand"] = self._counted(codes[rows], labels, skip="")
         rows = np.flatnonzero(self.combine(masks, matched, skip="price"))
         prices = self.price[rows]
         prices = prices[np.isfinite(prices)]

@@ -83,11 +83,17 @@ class SpellingCorrector:
         return self
 
     def update(self, counts: Mapping[str, int]) -> None:
-        """Take new catalog term counts (items were added); a full refit is cheap anyway."""
-        merged = dict(self.counts_)
-        for t, c in counts.items():
-            merged[t] = merged.get(t, 0) + int(c)
-        self.fit(merged)
+        """Add the term counts of new catalog items: words that reach ``min_count`` become
+        corrections from now on (only their deletions are indexed; no refit)."""
+        for term, c in counts.items():
+            before = self.counts_.get(term, 0)
+            after = before + int(c)
+            self.counts_[term] = after
+            if before < self.min_count <= after and _correctable(term):
+                self.deletes_.setdefault(term, []).append(term)
+                for d in _deletes(term):
+                    self.deletes_.setdefault(d, []).append(term)
+        self._memo.clear()
 
     def _best(self, term: str) -> tuple[str, int] | None:
         """The most frequent catalog word within distance 1 (2 for words of 7+ letters);

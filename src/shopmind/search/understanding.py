@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -60,31 +60,35 @@ class Autocomplete:
     def _set(self, weights: Mapping[str, float]) -> None:
         self.weights_ = dict(weights)
         self.phrases_ = sorted(self.weights_)
-        # Every word start inside a phrase is a way in: (suffix, phrase).
-        entries = []
-        for phrase in self.phrases_:
-            start = 0
-            for word in phrase.split(" ")[1:]:
-                start = phrase.index(word, start + 1)
-                entries.append((phrase[start:], phrase))
-        entries.sort()
-        self.suffixes_ = [e[0] for e in entries]
-        self.suffix_phrases_ = [e[1] for e in entries]
+        # Every word start inside a phrase is a way in: (suffix, phrase), sorted.
+        self.suffixes_ = sorted(e for p in self.phrases_ for e in self._suffixes(p))
+
+    @staticmethod
+    def _suffixes(phrase: str) -> list[tuple[str, str]]:
+        out, start = [], 0
+        for word in phrase.split(" ")[1:]:
+            start = phrase.index(word, start + 1)
+            out.append((phrase[start:], phrase))
+        return out
 
     def add(self, phrases: Mapping[str, float]) -> None:
-        """Count more phrases or queries (e.g. new items' titles, today's searches)."""
-        weights = Counter(self.weights_)
+        """Count more phrases or queries (e.g. new items' titles, today's searches); a few are
+        inserted in place, many rebuild the index."""
+        new: dict[str, float] = {}
         for text, w in phrases.items():
             key = normalize_query(text)
             if key:
-                weights[key] += float(w)
-        self._set(weights)
-
-    @staticmethod
-    def _range(keys: Sequence[str], prefix: str) -> Iterable[int]:
-        lo = bisect.bisect_left(keys, prefix)
-        hi = bisect.bisect_left(keys, prefix + "\uffff")
-        return range(lo, hi)
+                new[key] = new.get(key, 0.0) + float(w)
+        unseen = [k for k in new if k not in self.weights_]
+        for key, w in new.items():
+            self.weights_[key] = self.weights_.get(key, 0.0) + w
+        if len(unseen) > 1000:
+            self._set(self.weights_)
+            return
+        for key in unseen:
+            bisect.insort(self.phrases_, key)
+            for entry in self._suffixes(key):
+                bisect.insort(self.suffixes_, entry)
 
     def suggest(self, prefix: str, k: int = 8) -> list[str]:
         """Up to ``k`` completions, phrase-start matches first, then by weight."""
@@ -92,11 +96,13 @@ class Autocomplete:
         if not prefix:
             return []
         scored: dict[str, tuple] = {}
-        for i in self._range(self.phrases_, prefix):
-            p = self.phrases_[i]
+        lo = bisect.bisect_left(self.phrases_, prefix)
+        hi = bisect.bisect_left(self.phrases_, prefix + "\uffff")
+        for p in self.phrases_[lo:hi]:
             scored[p] = (0, -self.weights_[p], len(p), p)
-        for i in self._range(self.suffixes_, prefix):
-            p = self.suffix_phrases_[i]
+        lo = bisect.bisect_left(self.suffixes_, (prefix,))
+        hi = bisect.bisect_left(self.suffixes_, (prefix + "\uffff",))
+        for _, p in self.suffixes_[lo:hi]:
             if p not in scored:
                 scored[p] = (1, -self.weights_[p], len(p), p)
         return [key[3] for key in sorted(scored.values())[:k]]
