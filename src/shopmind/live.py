@@ -315,6 +315,11 @@ class LiveRecommender:
             return self._fast.between(rows, columns)
         return self.similarity(rows)[:, columns]
 
+    def similarity_between(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """(len(rows) × len(columns)) item similarity (what reasons and diversity need)."""
+        return self._similarity_between(np.asarray(rows, dtype=np.int64),
+                                        np.asarray(columns, dtype=np.int64))
+
     def rank(self, scores: np.ndarray, k: int, allowed: np.ndarray | None = None,
              exclude: Iterable[int] = (), explain_with: np.ndarray | None = None) -> Ranked:
         """The ``k`` best items by ``scores`` among ``allowed`` (a boolean mask) and not in

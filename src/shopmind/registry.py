@@ -45,7 +45,7 @@ from shopmind.errors import NotFoundError
 
 __all__ = ["ModelVersion", "ModelRegistry", "Promotion", "decide_promotion", "PRIMARY_METRIC"]
 
-PRIMARY_METRIC = {"recommend": "ndcg@10"}
+PRIMARY_METRIC = {"recommend": "ndcg@10", "search": "ndcg@10", "reviews": "macro_f1"}
 """The offline metric that decides, per capability, whether a new version may serve."""
 
 _VERSION_DIGITS = 6

@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, store=None, *,
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(AccessLog)
     install_error_handlers(app)
-    for module in (routers.ingest, routers.recommend, routers.models, routers.shop):
+    for module in (routers.ingest, routers.recommend, routers.models, routers.shop,
+                   routers.search, routers.reviews, routers.profiles):
         app.include_router(module.router)
 
     @app.get("/health", tags=["service"], summary="Liveness (no key needed)")

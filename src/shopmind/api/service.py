@@ -22,7 +22,8 @@ import pandas as pd
 from sqlalchemy import and_, func, select
 
 from shopmind.api.auth import KeyStore
-from shopmind.api.catalog import DAY, Baskets, Catalog, Filters, Trending
+from shopmind.api.catalog import DAY, Baskets, Catalog, Trending
+from shopmind.api.intelligence import Intelligence
 from shopmind.config import Settings
 from shopmind.data import schema
 from shopmind.data.batch import Batch
@@ -35,15 +36,16 @@ from shopmind.live import (
     registry_for,
     retrain,
 )
+from shopmind.recommend import lists, personal
+from shopmind.recommend.buy_again import repeat_purchases
+from shopmind.recommend.personal import Picks
+from shopmind.recommend.rules import Rules
 from shopmind.registry import ModelRegistry
 
 __all__ = ["Service"]
 
 log = logging.getLogger("shopmind.api")
 
-_VERB = {"view": "viewed", "click": "clicked", "add_to_cart": "added to your cart",
-         "purchase": "bought", "wishlist": "wished for", "rating": "rated", "share": "shared",
-         "remove_from_cart": "took out of your cart"}
 _SESSION_EVENTS = 20  # the "live session" of a user: at most their last 20 events …
 _SESSION_GAP = 1800.0  # … no older than half an hour before the newest one
 _CANCELLED = ("cancelled", "returned", "refunded")
@@ -69,7 +71,7 @@ class Service:
         self.trainer = trainer
         self.background = background
         self.catalog = Catalog(store)
-        self.trending_cache = Trending(store)
+        self.trending_cache = Trending(store, self.catalog)
         self.baskets = Baskets(store)
         self.live: LiveRecommender | None = None
         self.cursor = 0  # the last event id live learning has seen
@@ -84,6 +86,7 @@ class Service:
         self._last_run_at = time.time()
         self._stats_cache: tuple[float, dict] | None = None
         self.floor_list: list[dict] = []
+        self.intelligence = Intelligence(self)  # search and review insight
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -93,6 +96,7 @@ class Service:
         self.cursor = int(version.data.get("max_event_id", 0)) if version is not None \
             else last_event_id(self.store)
         self.load_serving()
+        self.intelligence.load_serving()
         self.catch_up()
         serving = self.live.version if self.live else None
         if serving is not None:
@@ -128,6 +132,7 @@ class Service:
                 if now - last_reload >= 2.0:
                     last_reload = now
                     self.load_serving()
+                    self.intelligence.load_serving()
                 reason = self.retrain_due()
                 if reason:
                     self.request_retrain(reason)
@@ -237,6 +242,7 @@ class Service:
             else:
                 self.job["failures"] = 0
             self.load_serving()
+            self.intelligence.load_serving()
         except Exception as exc:  # noqa: BLE001
             log.exception("training run failed to start")
             outcome = {"status": "failed", "reason": reason,
@@ -287,7 +293,7 @@ class Service:
                                           "every_minutes": self.policy.every_minutes},
                         "new_events": max(0, self.cursor - self._last_run_event_id),
                         "runs": self.registry.runs(CAPABILITY, last=20)},
-        }]}
+        }, *self.intelligence.models_status()]}
 
     # ------------------------------------------------------------------ ingestion
     def ingest(self, frames: dict[str, pd.DataFrame], on_conflict: str = "error") -> dict:
@@ -300,6 +306,9 @@ class Service:
         applied = self.catch_up() if "events" in frames else 0
         if "items" in frames:
             self.catalog.refresh()
+            self.intelligence.items_changed(frames["items"]["item_id"].tolist())
+        if "reviews" in frames:
+            self.intelligence.reviews_changed()
         if "orders" in frames:
             self.baskets.invalidate()
         self._stats_cache = None
@@ -330,15 +339,18 @@ class Service:
         return events
 
     # ------------------------------------------------------------------ recommendations
+    # The lists and rules live in the library (shopmind.recommend); here they meet the
+    # serving model, the live histories and the store.
     def _item(self, item_id, score: float, reason: str) -> dict:
         row = self.catalog.get(item_id) or {}
         return {"item_id": item_id, "score": round(float(score), 6), "reason": reason,
                 "title": row.get("title"), "category": row.get("category"),
                 "price": row.get("price"), "stock": row.get("stock")}
 
-    def _title(self, item_id) -> str:
-        row = self.catalog.get(item_id)
-        return f"“{row['title']}”" if row and row.get("title") else str(item_id)
+    def _entries(self, picks: Picks) -> list[dict]:
+        title = self.catalog.all.title
+        return [self._item(i, s, r.text(title))
+                for i, s, r in zip(picks.item_ids.tolist(), picks.scores.tolist(), picks.reasons)]
 
     def _model_ref(self, live: LiveRecommender | None) -> dict | None:
         if live is None or live.version is None:
@@ -353,176 +365,127 @@ class Service:
                 "model": self._model_ref(live), "fallback": fallback,
                 "ignored_items": list(ignored)}
 
-    def _ranked(self, live: LiveRecommender, scores: np.ndarray, k: int, filters: Filters,
-                exclude, history=None):
-        allowed = self.catalog.mask(live.item_ids, filters)
-        return live.rank(scores, k, allowed, exclude, explain_with=history)
-
-    def _popular(self, strategy: str, k: int, filters: Filters, note: str, user_id=None,
+    def _popular(self, strategy: str, k: int, rules: Rules, note: str, user_id=None,
                  exclude=()) -> dict:
-        items = self._trending_items(k, filters, 7.0, note, exclude=set(exclude))
+        items = self._trending_items(k, rules, 7.0, note, exclude=exclude)
         return self._result(strategy, items, self.live, user_id, fallback=True)
 
-    def for_you(self, user_id: str, k: int, filters: Filters, exclude_seen: bool = True) -> dict:
+    def _bought_live(self, live: LiveRecommender | None, user_id) -> list:
+        """Items a user bought, from the live history (no store query: async endpoints)."""
+        if live is None or user_id is None:
+            return []
+        history, types, _ = live.history(user_id)
+        return live.item_ids[np.unique(history[types == "purchase"])].tolist()
+
+    def for_you(self, user_id: str, k: int, rules: Rules, exclude_seen: bool = True) -> dict:
         live = self.live
         if live is None:
-            return self._popular("for-you", k, filters, "popular right now (no personal model "
+            return self._popular("for-you", k, rules, "popular right now (no personal model "
                                  "is trained yet)", user_id)
         history, types, _ = live.history(user_id)
         if len(history) == 0:
-            return self._popular("for-you", k, filters, "popular right now — we do not know "
+            return self._popular("for-you", k, rules, "popular right now — we do not know "
                                  "your taste yet", user_id)
-        ranked = self._ranked(live, live.score(history), k, filters,
-                              np.unique(history) if exclude_seen else (), history)
-        items = []
-        for item, score, anchor in zip(ranked.items, ranked.scores, ranked.anchors):
-            if anchor >= 0:
-                verb = _VERB.get(types[anchor], "looked at")
-                reason = f"because you {verb} {self._title(live.item_ids[history[anchor]])}"
-            else:
-                reason = "matches what you usually like"
-            items.append(self._item(live.item_ids[item], score, reason))
-        return self._result("for-you", items, live, user_id)
+        picks = personal.for_you(live, self.catalog.aligned(live.item_ids), history, types,
+                                 rules, k, exclude_seen)
+        return self._result("for-you", self._entries(picks), live, user_id)
 
-    def next_for_user(self, user_id: str, k: int, filters: Filters) -> dict:
+    def next_for_user(self, user_id: str, k: int, rules: Rules) -> dict:
         """What this user will want next, from their latest events (live ones included)."""
         live = self.live
         if live is None:
-            return self._popular("next", k, filters, "popular right now (no model trained yet)",
+            return self._popular("next", k, rules, "popular right now (no model trained yet)",
                                  user_id)
         history, types, ts = live.history(user_id)
         if len(history) == 0:
-            return self._popular("next", k, filters, "popular right now — no activity of "
+            return self._popular("next", k, rules, "popular right now — no activity of "
                                  "yours yet", user_id)
         # The live session: the latest events, up to half an hour before the newest one.
         recent = ts[-_SESSION_EVENTS:]
         start = len(history) - len(recent) + int(np.argmax(recent >= recent[-1] - _SESSION_GAP))
-        return self._next(live, history[start:], types[start:], k, filters, user_id)
+        bought = np.unique(history[types == "purchase"])  # never suggest what they bought
+        picks = personal.next_up(live, self.catalog.aligned(live.item_ids), history[start:],
+                                 types[start:], rules, k, exclude=bought)
+        return self._result("next", self._entries(picks), live, user_id)
 
-    def next_for_session(self, item_ids: list[str], k: int, filters: Filters,
+    def next_for_session(self, item_ids: list[str], k: int, rules: Rules,
                          user_id: str | None = None) -> dict:
         live = self.live
         if live is None:
-            return self._popular("next", k, filters, "popular right now (no model trained yet)",
+            return self._popular("next", k, rules, "popular right now (no model trained yet)",
                                  user_id, exclude=item_ids)
         known = [live.item_index(i) for i in item_ids]
         ignored = [i for i, x in zip(item_ids, known) if x is None]
         window = np.array([x for x in known if x is not None], dtype=np.int64)
+        bought = self._bought_live(live, user_id)
         if len(window) == 0:
-            out = self._popular("next", k, filters, "popular right now — start browsing and "
-                                "this follows you", user_id, exclude=item_ids)
+            out = self._popular("next", k, rules, "popular right now — start browsing and "
+                                "this follows you", user_id, exclude=[*item_ids, *bought])
             out["ignored_items"] = ignored
             return out
-        out = self._next(live, window, np.full(len(window), "view", dtype=object), k, filters,
-                         user_id)
-        out["ignored_items"] = ignored
-        return out
+        catalog = self.catalog.aligned(live.item_ids)
+        picks = personal.next_up(live, catalog, window, ["view"] * len(window), rules, k,
+                                 exclude=catalog.index(bought))
+        return self._result("next", self._entries(picks), live, user_id, ignored=ignored)
 
-    def _next(self, live, window, window_types, k, filters, user_id) -> dict:
-        ranked = self._ranked(live, live.score(window), k, filters, np.unique(window), window)
-        last = len(window) - 1
-        items = []
-        for item, score, anchor in zip(ranked.items, ranked.scores, ranked.anchors):
-            if anchor == last:
-                reason = f"often comes next after {self._title(live.item_ids[window[anchor]])}"
-            elif anchor >= 0:
-                verb = _VERB.get(window_types[anchor], "looked at")
-                reason = (f"goes with {self._title(live.item_ids[window[anchor]])}, which you "
-                          f"just {verb}")
-            else:
-                reason = "fits what you are browsing now"
-            items.append(self._item(live.item_ids[item], score, reason))
-        return self._result("next", items, live, user_id)
-
-    def similar(self, item_id: str, k: int, filters: Filters) -> dict:
+    def similar(self, item_id: str, k: int, rules: Rules) -> dict:
         if self.catalog.get(item_id) is None:
             raise NotFoundError(f"unknown item {item_id!r}")
         live = self.live
         index = live.item_index(item_id) if live is not None else None
-        category = (self.catalog.get(item_id) or {}).get("category")
         if index is None:
-            scoped = Filters(filters.in_stock, filters.min_price, filters.max_price,
-                             filters.category or category)
-            return self._popular("similar", k, scoped, "popular in the same category (this "
-                                 "item is newer than the model)", exclude=[item_id])
-        scores = live.similarity([index])[0]
-        ranked = self._ranked(live, scores, k, filters, [index])
-        title = self._title(item_id)
-        items = []
-        for item, score in zip(ranked.items, ranked.scores):
-            other = self.catalog.get(live.item_ids[item]) or {}
-            same = other.get("category") == category and category
-            reason = (f"similar to {title}" + (" in the same category" if same else "")
-                      + " — liked by the same shoppers")
-            items.append(self._item(live.item_ids[item], score, reason))
-        return self._result("similar", items, live)
+            category = (self.catalog.get(item_id) or {}).get("category")
+            return self._popular("similar", k, rules.with_category(rules.category or category),
+                                 "popular in the same category (this item is newer than the "
+                                 "model)", exclude=[item_id])
+        picks = personal.similar(live, self.catalog.aligned(live.item_ids), index, rules, k)
+        return self._result("similar", self._entries(picks), live)
 
-    def _trending_items(self, k: int, filters: Filters, days: float, note: str | None = None,
-                        exclude: set = frozenset()) -> list[dict]:
-        table = self.trending_cache.top(days)
-        items = []
-        for item_id, score, now, before in table[["item_id", "score", "now", "before"]] \
-                .itertuples(index=False):
-            if item_id in exclude or not self.catalog.passes(item_id, filters):
-                continue
-            if note:
-                reason = note
-            else:
-                change = "" if before == 0 else f", {100 * (now - before) / before:+.0f}% on " \
-                                                 f"the {days:g} days before"
-                reason = f"trending: {now} interactions in the last {days:g} days{change}"
-            items.append(self._item(item_id, score, reason))
-            if len(items) >= k:
-                break
-        return items
+    def _trending_items(self, k: int, rules: Rules, days: float, note: str | None = None,
+                        exclude=()) -> list[dict]:
+        table, _ = self.trending_cache.top(days)
+        return self._entries(lists.trending_list(table, self.catalog.all, rules, k, exclude,
+                                                 days, note))
 
-    def trending(self, k: int, filters: Filters, days: float = 7.0) -> dict:
-        return self._result("trending", self._trending_items(k, filters, days))
+    def trending(self, k: int, rules: Rules, days: float = 7.0, user_id: str | None = None
+                 ) -> dict:
+        """Trending items; with ``user_id``, without what that user bought."""
+        bought = self._purchases(user_id)["item_id"].tolist() if user_id else []
+        return self._result("trending", self._trending_items(k, rules, days, exclude=bought),
+                            user_id=user_id)
 
-    def buy_again(self, user_id: str, k: int, filters: Filters) -> dict:
-        """Items this user bought before (orders not cancelled, and purchase events)."""
+    def _purchases(self, user_id: str):
+        """The library's repeat-purchase table of one user: orders (not cancelled) and purchase
+        events, each purchase counted once."""
         ev, od, ol = schema.events, schema.orders, schema.order_lines
         with self.store.engine.connect() as conn:
             from_events = conn.execute(
-                select(ev.c.item_id, func.count(), func.max(ev.c.ts))
+                select(ev.c.user_id, ev.c.item_id, ev.c.ts)
                 .where(ev.c.user_id == user_id, ev.c.type == "purchase",
-                       ev.c.item_id.is_not(None))
-                .group_by(ev.c.item_id)).all()
+                       ev.c.item_id.is_not(None))).all()
             from_orders = conn.execute(
-                select(ol.c.item_id, func.count(), func.max(od.c.created_at))
+                select(od.c.user_id, ol.c.item_id, od.c.created_at)
                 .select_from(ol.join(od, ol.c.order_id == od.c.order_id))
-                .where(od.c.user_id == user_id, od.c.status.not_in(_CANCELLED))
-                .group_by(ol.c.item_id)).all()
-        bought: dict[str, list] = {}
-        for item_id, n, last in [*from_events, *from_orders]:
-            n_prev, last_prev = bought.get(item_id, (0, 0.0))
-            bought[item_id] = [max(n, n_prev), max(last or 0.0, last_prev)]
-        ranked = sorted(bought.items(), key=lambda kv: (-kv[1][0], -kv[1][1], kv[0]))
-        items = []
-        for item_id, (n, last) in ranked:
-            if not self.catalog.passes(item_id, filters):
-                continue
-            times = "once" if n == 1 else f"{n} times"
-            reason = f"you bought this {times}, last on {_day(last)}"
-            items.append(self._item(item_id, n + last / 1e11, reason))
-            if len(items) >= k:
-                break
-        return self._result("buy-again", items, user_id=user_id)
+                .where(od.c.user_id == user_id, od.c.status.not_in(_CANCELLED))).all()
+        columns = ["user_id", "item_id", "ts"]
+        return repeat_purchases(pd.DataFrame(from_events, columns=columns),
+                                pd.DataFrame(from_orders, columns=columns))
 
-    def bought_together(self, item_id: str, k: int, filters: Filters) -> dict:
+    def buy_again(self, user_id: str, k: int, rules: Rules) -> dict:
+        """Items this user bought before, most often and latest first."""
+        picks = lists.buy_again_list(self._purchases(user_id), self.catalog.all, rules, k)
+        return self._result("buy-again", self._entries(picks), user_id=user_id)
+
+    def bought_together(self, item_id: str, k: int, rules: Rules,
+                        user_id: str | None = None) -> dict:
+        """Items bought in the same orders (else carted in the same sessions) as this one;
+        with ``user_id``, without what that user bought."""
         if self.catalog.get(item_id) is None:
             raise NotFoundError(f"unknown item {item_id!r}")
-        title = self._title(item_id)
-        items = []
-        for other, n in self.baskets.with_item(item_id):
-            if not self.catalog.passes(other, filters):
-                continue
-            times = "once" if n == 1 else f"{n} times"
-            items.append(self._item(other, float(n),
-                                    f"bought together with {title} {times}"))
-            if len(items) >= k:
-                break
-        return self._result("bought-together", items)
+        bought = self._purchases(user_id)["item_id"].tolist() if user_id else []
+        picks = lists.together_list(item_id, self.baskets.with_item(item_id), self.catalog.all,
+                                    rules, k, bought)
+        return self._result("bought-together", self._entries(picks), user_id=user_id)
 
     # ------------------------------------------------------------------ the shop
     def stats(self) -> dict:

@@ -22,9 +22,12 @@ def shop_settings(data_dir: str | Path, **overrides) -> Settings:
 
 def build_demo_shop(data_dir: str | Path, *, n_users: int = 120, seed: int = 0,
                     n_items: int | None = None) -> Settings:
-    """Generate the demo shop into ``data_dir`` and train a first serving model version."""
+    """Generate the demo shop into ``data_dir`` and train a first serving version of the
+    recommenders, the search, the review analyzer, user profiles and propensity."""
     from shopmind.data.demo import generate_demo_shop
     from shopmind.data.store import Store
+    from shopmind.engine_profiles import train_profiles_and_propensity
+    from shopmind.engine_search_reviews import train_search_and_reviews
     from shopmind.live import retrain
 
     settings = shop_settings(data_dir)
@@ -34,6 +37,13 @@ def build_demo_shop(data_dir: str | Path, *, n_users: int = 120, seed: int = 0,
         outcome = retrain(store, settings, reason="demo shop")
         if outcome["status"] != "promoted":
             raise RuntimeError(f"training the demo shop failed: {outcome}")
+        # Search (the fast hashing encoder: tests need no transformer) and the review analyzer.
+        text = train_search_and_reviews(store, settings, encoder="hashing", reason="demo shop")
+        text.update(train_profiles_and_propensity(store, settings, reason="demo shop"))
+        failed = {c: o for c, o in text.items() if o["status"] != "promoted"}
+        if failed:
+            raise RuntimeError(f"training search, reviews, profiles or propensity on the demo "
+                               f"shop failed: {failed}")
     finally:
         store.close()
     return settings

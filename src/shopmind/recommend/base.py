@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from shopmind.data.model_files import ids_from_json, ids_to_json, read_model, write_model
 from shopmind.data.views import Sequences
 from shopmind.errors import DataError, NotFittedError
 from shopmind.evaluate.ranking import top_k
-from shopmind.recommend.persistence import ids_from_json, ids_to_json, read_model, write_model
 
 __all__ = ["Recommender", "Recommendations", "histories_matrix"]
 

@@ -22,13 +22,14 @@ import torch.nn.functional as F
 from shopmind.errors import DataError
 from shopmind.evaluate.ranking import ndcg_at_k, target_ranks
 from shopmind.evaluate.splits import leave_one_out
-from shopmind.recommend.base import Recommender, histories_matrix
+from shopmind.recommend.base import Recommendations, Recommender, _as_batch, histories_matrix
 from shopmind.recommend.item_text import item_text_vectors
 from shopmind.recommend.transformer import SASRecNet
 
 __all__ = ["SASRec"]
 
 SCORE_BATCH = 1024
+QUERY_GROUP = 128  # histories encoded together (similar lengths, so little padding)
 """Histories scored per forward pass: bounds memory at SCORE_BATCH × n_items floats."""
 
 
@@ -246,12 +247,25 @@ class SASRec(Recommender):
 
     @torch.inference_mode()
     def _score(self, histories: Sequence[np.ndarray]) -> np.ndarray:
-        self.net_.eval()
-        tokens, lengths = _pad([np.asarray(h)[-self.max_len:] for h in histories])
-        embeddings = self._embeddings()
-        outputs = self.net_(tokens, lengths, embeddings)
-        last = outputs[torch.arange(len(histories)), (lengths - 1).clamp(min=0)]
-        return (last @ embeddings[1:].T).numpy()
+        return (self._queries(histories) @ self._embeddings()[1:].T).numpy()
+
+    def _queries(self, histories: Sequence[np.ndarray]) -> torch.Tensor:
+        """(len(histories) × hidden) query vectors: the encoder's output at the newest item.
+
+        Histories go through in groups of similar length, each padded only to its own longest:
+        most shoppers have a few events, and padding them all to the longest history in the
+        batch tripled the work of a 1,000-user call on Beauty."""
+        if self.net_.training:  # eval() walks every module: a cost on a one-user call
+            self.net_.eval()
+        cut = [np.asarray(h)[-self.max_len:] for h in histories]
+        order = np.argsort([len(h) for h in cut], kind="stable")
+        queries = torch.empty(len(cut), self.net_.hidden)
+        for start in range(0, len(cut), QUERY_GROUP):
+            rows = order[start:start + QUERY_GROUP]
+            tokens, lengths = _pad([cut[i] for i in rows])
+            queries[torch.as_tensor(rows)] = self.net_.forward_last(tokens, lengths,
+                                                                    self._embeddings())
+        return queries
 
     def score_histories(self, histories: Sequence[np.ndarray]) -> np.ndarray:
         # A few histories are a latency-bound call: waking a thread team costs more than it
@@ -265,6 +279,55 @@ class SASRec(Recommender):
         with torch.inference_mode():
             table = F.normalize(self._embeddings()[1:], dim=1)
             return (table[torch.as_tensor(np.asarray(item_indices))] @ table.T).numpy()
+
+    # -- items added after training (cold start from text) ---------------------------------
+
+    def embed_new_items(self, items) -> np.ndarray:
+        """(n × hidden) embeddings of items the model never saw, from their text alone.
+
+        ``items`` is an items table (``item_id`` and title/brand/category columns, composed
+        into text exactly as in ``fit``) or a list of texts. A known item's embedding is its ID
+        embedding plus the projection of its text; an unseen item has no ID embedding, so it
+        is the projection alone. Needs a model fitted with ``text_encoder``.
+        """
+        self._check_fitted()
+        if self.text_encoder is None or self.net_.text_projection is None:
+            raise DataError("embedding new items from text needs a text-aware SASRec: fit it "
+                            "with text_encoder=... and the items table")
+        import pandas as pd
+
+        from shopmind.recommend.item_text import item_texts
+        from shopmind.text.encoders import load_encoder
+
+        if isinstance(items, pd.DataFrame):
+            texts = item_texts(items, items["item_id"].to_numpy(dtype=object))
+        else:
+            texts = [str(t) for t in items]
+        if not texts or not all(texts):
+            raise DataError("every new item needs some text (title, brand or category)")
+        vectors = torch.from_numpy(load_encoder(self.text_encoder).encode(texts))
+        with torch.inference_mode():
+            return self.net_.text_projection(vectors)
+
+    def similar_to_new_items(self, items, k: int = 10) -> Recommendations:
+        """Known items most similar (cosine of embeddings) to each unseen item of ``items``."""
+        new = F.normalize(self.embed_new_items(items), dim=1)
+        with torch.inference_mode():
+            table = F.normalize(self._embeddings()[1:], dim=1)
+            scores = (new @ table.T).numpy()
+        return self._best(scores, k, None, False)
+
+    def score_new_items(self, user_ids, items) -> np.ndarray:
+        """(n_users × n_new) scores of unseen items for users by id, on the same scale as
+        ``score``: a new item can be ranked among known ones or among other new ones."""
+        self._check_fitted()
+        ids, _ = _as_batch(user_ids)
+        new = self.embed_new_items(items)
+        histories = self._histories(self.history_.user_index(ids))
+        with torch.inference_mode(), _torch_threads(1 if len(ids) < 64 else self.threads):
+            queries = [self._queries(histories[start:start + SCORE_BATCH])
+                       for start in range(0, len(histories), SCORE_BATCH)]
+            return (torch.cat(queries) @ new.T).numpy()
 
     # -- persistence ------------------------------------------------------------------------
 

@@ -43,6 +43,24 @@ class _Block(nn.Module):
         x = x + self.dropout(self.attention_out(attended.transpose(1, 2).reshape(x.shape)))
         return x + self.dropout(self.ffn(self.ffn_norm(x)))
 
+    def forward_last(self, x: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        """(batch × hidden): the block's output at position ``last`` of each row only, for
+        inference. Every position still gives its key and value, but the query, the output
+        projection and the feed-forward run once per row: ~3× less work than ``forward``."""
+        batch, length, hidden = x.shape
+        shape = (batch, -1, self.heads, hidden // self.heads)
+        rows = torch.arange(batch, device=x.device)
+        normed = self.attention_norm(x)
+        weight, bias = self.qkv.weight, self.qkv.bias
+        q = F.linear(normed[rows, last], weight[:hidden], bias[:hidden]).view(shape)
+        k, v = (F.linear(normed, weight[hidden:], bias[hidden:])
+                .view(batch, length, 2, self.heads, hidden // self.heads).permute(2, 0, 3, 1, 4))
+        visible = torch.arange(length, device=x.device)[None, :] <= last[:, None]  # causal
+        attended = F.scaled_dot_product_attention(q.transpose(1, 2), k, v,
+                                                  attn_mask=visible[:, None, None, :])
+        out = x[rows, last] + self.attention_out(attended.reshape(batch, hidden))
+        return out + self.ffn(self.ffn_norm(out))
+
 
 class SASRecNet(nn.Module):
     """Item + position embeddings, ``blocks`` causal transformer blocks, a final norm.
@@ -88,12 +106,26 @@ class SASRecNet(nn.Module):
                 embeddings: torch.Tensor | None = None) -> torch.Tensor:
         """(batch × length × hidden) outputs for right-padded ``tokens``; pass
         ``embeddings()`` when it is also needed for the logits, to compute it once."""
+        x = self._inputs(tokens, lengths, embeddings)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward_last(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                     embeddings: torch.Tensor | None = None) -> torch.Tensor:
+        """(batch × hidden): ``forward``'s output at each sequence's newest item only — the
+        query a recommendation is scored with — computed without the other positions' queries
+        in the last block (inference only)."""
+        x = self._inputs(tokens, lengths, embeddings)
+        for block in self.blocks[:-1]:
+            x = block(x)
+        return self.norm(self.blocks[-1].forward_last(x, (lengths - 1).clamp(min=0)))
+
+    def _inputs(self, tokens: torch.Tensor, lengths: torch.Tensor,
+                embeddings: torch.Tensor | None) -> torch.Tensor:
         embeddings = self.embeddings() if embeddings is None else embeddings
         width = tokens.shape[1]
         back = lengths[:, None] - 1 - torch.arange(width, device=tokens.device)[None, :]
         x = (embeddings[tokens] * math.sqrt(self.hidden)
              + self.position_embedding(back.clamp(min=0)))
-        x = self.dropout(x) * (tokens > 0).unsqueeze(-1)
-        for block in self.blocks:
-            x = block(x)
-        return self.norm(x)
+        return self.dropout(x) * (tokens > 0).unsqueeze(-1)

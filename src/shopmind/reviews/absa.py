@@ -28,16 +28,16 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from shopmind.data.model_files import (
+    read_model,
+    strings_from_array,
+    strings_to_array,
+    write_model,
+)
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.analyzer import lexicon_score, opinion_words
 from shopmind.reviews.base import as_texts
 from shopmind.reviews.clauses import split_clauses, units
-from shopmind.reviews.persistence import (
-    read_arrays,
-    strings_from_array,
-    strings_to_array,
-    write_arrays,
-)
 
 __all__ = ["AspectTermClassifier", "locate_term", "MARKER"]
 
@@ -200,14 +200,14 @@ class AspectTermClassifier:
             raise NotFittedError("nothing to save: the AspectTermClassifier is not fitted")
         terms = sorted(self._vocab, key=self._vocab.get)
         classes = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
-        return write_arrays(path, "aspect-term", {"C": self.C, "window": self.window,
+        return write_model(path, "aspect-term", {"C": self.C, "window": self.window,
                                                   "min_df": self.min_df, "classes": classes},
                             {"vocab": strings_to_array(terms), "idf": self._idf,
                              "coef": self._coef, "intercept": self._intercept})
 
     @classmethod
     def load(cls, path: str | Path) -> AspectTermClassifier:
-        params, arrays = read_arrays(path, "aspect-term")
+        _, params, arrays = read_model(path, "aspect-term")
         model = cls(params["C"], params["window"], params["min_df"])
         model.classes_ = np.array(params["classes"], dtype=object)
         model._vocab = {t: i for i, t in enumerate(strings_from_array(arrays["vocab"]))}

@@ -36,14 +36,14 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from shopmind.errors import DataError, NotFittedError
-from shopmind.reviews.base import as_texts
-from shopmind.reviews.persistence import (
-    read_arrays,
+from shopmind.data.model_files import (
+    read_model,
     strings_from_array,
     strings_to_array,
-    write_arrays,
+    write_model,
 )
+from shopmind.errors import DataError, NotFittedError
+from shopmind.reviews.base import as_texts
 
 __all__ = ["NgramSentimentClassifier", "normalize_review"]
 
@@ -428,12 +428,12 @@ class NgramSentimentClassifier:
         if self._calibrator is not None:
             arrays["cal_w"], arrays["cal_b"] = self._calibrator
         classes = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
-        return write_arrays(path, "ngram-sentiment", {**self.get_params(), "classes": classes},
+        return write_model(path, "ngram-sentiment", {**self.get_params(), "classes": classes},
                             arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> NgramSentimentClassifier:
-        params, arrays = read_arrays(path, "ngram-sentiment")
+        _, params, arrays = read_model(path, "ngram-sentiment")
         classes = params.pop("classes")
         model = cls(**{k: tuple(v) if isinstance(v, list) and k != "members" else v
                        for k, v in params.items()})

@@ -59,11 +59,12 @@ async function useKey(key) {
 function route() {
   if (!state.key) return showLogin();
   const page = (location.hash.match(/^#\/(\w+)/) || [null, "overview"])[1];
-  state.page = ["overview", "models", "try"].includes(page) ? page : "overview";
+  state.page = ["overview", "models", "try", "search", "reviews"].includes(page) ? page : "overview";
   document.querySelectorAll(".page").forEach((p) => (p.hidden = p.id !== `page-${state.page}`));
   document.querySelectorAll("nav a").forEach((a) =>
     a.classList.toggle("active", a.dataset.page === state.page));
-  ({overview: loadOverview, models: loadModels, try: loadTry})[state.page]().catch(report);
+  ({overview: loadOverview, models: loadModels, try: loadTry, search: loadSearch,
+    reviews: loadReviews})[state.page]().catch(report);
 }
 
 function report(err) {
@@ -147,14 +148,10 @@ async function loadModels() {
   const labels = versions.map((v) => `v${v.version}`);
   Charts.line($("chart-history"), {labels, series: kinds.map((k) => ({
     name: k, values: versions.map((v) => (v.model === k ? v.metrics["ndcg@10"] : null))}))});
-  const curves = versions.filter((v) => v.curve && v.curve.length);
-  $("curves-panel").hidden = !curves.length;
-  if (curves.length) {
-    const last = curves[curves.length - 1];
-    const keys = Object.keys(last.curve[0]).filter((k) => k !== "epoch" && typeof last.curve[0][k] === "number");
-    Charts.line($("chart-curves"), {labels: last.curve.map((p, i) => String(p.epoch ?? i + 1)),
-      series: keys.map((k) => ({name: `${last.model} v${last.version} ${k}`, values: last.curve.map((p) => p[k])}))});
-  }
+  drawTextModels(status);
+  const others = await Promise.all(status.capabilities.slice(1).map((c) =>
+    api(`/v1/models/${c.capability}/versions`).catch(() => [])));
+  drawCurves([...versions, ...others.flat()]);
   const runs = $("runs");
   runs.innerHTML = "";
   for (const run of [...cap.retrain.runs].reverse()) {
@@ -167,6 +164,48 @@ async function loadModels() {
   $("retrain").hidden = !can("admin");
   $("retrain-status").textContent = cap.retrain.running ? `training… (${cap.retrain.reason})` : "";
   if (cap.retrain.running && state.page === "models") setTimeout(() => loadModels().catch(report), 1500);
+}
+
+// The newest version that recorded a per-epoch log (SASRec: loss and validation ndcg@10).
+function drawCurves(versions) {
+  const curves = versions.filter((v) => v.curve && v.curve.length);
+  $("curves-panel").hidden = !curves.length;
+  if (!curves.length) return;
+  const last = curves.reduce((a, b) => (b.trained_at >= a.trained_at ? b : a));
+  const numeric = [...new Set(last.curve.flatMap((p) => Object.keys(p)))]
+    .filter((k) => !["epoch", "seconds"].includes(k) && last.curve.some((p) => typeof p[k] === "number"));
+  // Validation metrics share one scale; the loss (another unit) is summarised in the caption.
+  const valid = numeric.filter((k) => k.startsWith("valid"));
+  const keys = valid.length ? valid : numeric;
+  const losses = last.curve.map((p) => p.loss).filter((v) => typeof v === "number");
+  const loss = valid.length && losses.length
+    ? `; training loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(3)}` : "";
+  $("curves-what").textContent = `(${last.capability}: ${last.model} v${last.version}, per epoch${loss})`;
+  Charts.line($("chart-curves"), {labels: last.curve.map((p, i) => String(p.epoch ?? i + 1)),
+    series: keys.map((k) => ({name: k, values: last.curve.map((p) => (typeof p[k] === "number" ? p[k] : null))}))});
+}
+
+const TEXT_METRICS = {search: [["ndcg@10", "search ndcg@10"], ["ndcg@10_keyword", "BM25 only"]],
+                      reviews: [["accuracy", "reviews accuracy"], ["macro_f1", "reviews macro-F1"]]};
+
+function drawTextModels(status) {
+  const caps = status.capabilities.filter((c) => TEXT_METRICS[c.capability] && c.serving);
+  $("text-models-panel").hidden = !caps.length;
+  if (!caps.length) return;
+  const box = $("text-serving");
+  box.innerHTML = "";
+  const groups = [];
+  const values = [];
+  for (const c of caps) {
+    const s = c.serving;
+    box.appendChild(text("div", `${c.capability}: ${s.model} v${s.version}, trained ${day(s.trained_at)} UTC · ${s.protocol}`));
+    for (const [key, label] of TEXT_METRICS[c.capability]) {
+      if (s.metrics[key] == null) continue;
+      groups.push(label);
+      values.push(s.metrics[key]);
+    }
+  }
+  Charts.bars($("chart-text-metrics"), {groups, series: [{name: "held out", values}], height: 200});
 }
 
 async function retrain() {
@@ -280,6 +319,235 @@ async function clickItem(item) {
   await refreshTry(item.item_id);
 }
 
+// ------------------------------------------------------------------ search
+const search = {filters: {}, timer: null, active: -1, users: false};
+
+function searchQuery(q) {
+  const params = new URLSearchParams({q, k: "12"});
+  if ($("s-stock").checked) params.set("in_stock", "true");
+  if ($("s-price").value) params.set("max_price", $("s-price").value);
+  if ($("s-user").value) params.set("user_id", $("s-user").value);
+  for (const [name, value] of Object.entries(search.filters)) params.set(name, value);
+  return params;
+}
+
+async function loadSearch() {
+  if (!search.users) {
+    search.users = true;
+    const users = await api("/v1/shop/users?limit=40");
+    for (const u of users) {
+      const option = text("option", u.user_id);
+      option.value = u.user_id;
+      $("s-user").appendChild(option);
+    }
+  }
+  const q = $("search-q").value;
+  if (q) await runSearch(q);
+}
+
+async function runSearch(q) {
+  hideSuggest();
+  const r = await api(`/v1/search?${searchQuery(q)}`);
+  if ($("search-q").value !== q) return;  // a newer query is on its way
+  const head = $("search-head");
+  head.textContent = `${number(r.total)} results for “${r.query}”`;
+  if (r.corrected) head.appendChild(text("small", ` — showing results for “${r.corrected}”`));
+  if (r.personalised) head.appendChild(text("small", ` · ranked for ${r.user_id}`));
+  const chips = $("search-filters");
+  chips.innerHTML = "";
+  for (const [name, value] of Object.entries(search.filters)) {
+    const chip = text("span", `${name}: ${value} ✕`, "chip");
+    chip.addEventListener("click", () => { delete search.filters[name]; runSearch(q).catch(report); });
+    chips.appendChild(chip);
+  }
+  const list = $("search-results");
+  list.innerHTML = "";
+  const top = Math.max(...r.items.map((i) => Math.abs(i.score)), 1e-9);
+  for (const item of r.items) {
+    const li = text("li", "");
+    li.dataset.item = item.item_id;
+    li.appendChild(text("div", item.title || item.item_id, "rec-title"));
+    const price = item.price == null ? "" : ` · ¥${item.price}`;
+    const stock = item.stock == null ? "" : item.stock > 0 ? ` · ${item.stock} in stock` : " · sold out";
+    li.appendChild(text("div", `${item.category || ""}${item.brand ? " · " + item.brand : ""}${price}${stock}`, "rec-meta"));
+    const bar = text("div", "", "score");
+    const fill = document.createElement("b");
+    fill.style.width = `${Math.max(4, (100 * Math.abs(item.score)) / top)}%`;
+    fill.title = `score ${item.score}`;
+    bar.appendChild(fill);
+    li.appendChild(bar);
+    list.appendChild(li);
+  }
+  if (!r.items.length) list.appendChild(text("li", "nothing found — try fewer filters", "muted"));
+  const intent = $("search-intent");
+  intent.innerHTML = "";
+  facetBars(intent, null, Object.fromEntries(r.intent.map((c) => [c.category, c.probability])),
+            (c) => { search.filters.category = c; runSearch(q).catch(report); }, true);
+  const facets = $("search-facets");
+  facets.innerHTML = "";
+  for (const [name, param] of [["category", "category"], ["brand", "brand"], ["price", null]]) {
+    const counts = r.facets[name];
+    if (!counts || !Object.keys(counts).length) continue;
+    facetBars(facets, name, counts, param && ((value) => {
+      search.filters[param] = value;
+      runSearch(q).catch(report);
+    }));
+  }
+  list.dataset.query = q;
+}
+
+// A facet as horizontal bars (label, bar, count); clicking one filters by it.
+function facetBars(parent, title, counts, onPick, share = false) {
+  const box = text("div", "", "facet");
+  box.dataset.facet = title || "intent";
+  if (title) box.appendChild(text("h4", title));
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]).slice(0, 8);
+  const max = Math.max(...entries.map((e) => e[1]), 1e-9);
+  for (const [label, n] of entries) {
+    const row = text("div", "", "fbar");
+    row.title = label;
+    row.appendChild(text("span", label));
+    const bar = document.createElement("i");
+    bar.style.width = `${Math.max(2, (100 * n) / max)}%`;
+    const cell = document.createElement("span");
+    cell.appendChild(bar);
+    row.appendChild(cell);
+    row.appendChild(text("b", share ? `${Math.round(100 * n)}%` : number(n)));
+    if (title && search.filters[title] === label) row.classList.add("selected");
+    if (onPick) row.addEventListener("click", () => onPick(label));
+    box.appendChild(row);
+  }
+  parent.appendChild(box);
+}
+
+function hideSuggest() {
+  $("suggest").hidden = true;
+  search.active = -1;
+}
+
+async function suggest() {
+  const q = $("search-q").value;
+  if (!q.trim()) return hideSuggest();
+  const r = await api(`/v1/search/suggest?k=8&q=${encodeURIComponent(q)}`);
+  if ($("search-q").value !== q) return;
+  const box = $("suggest");
+  box.innerHTML = "";
+  for (const s of r.suggestions) {
+    const li = text("li", s);
+    li.addEventListener("mousedown", (e) => {
+      e.preventDefault();
+      $("search-q").value = s;
+      runSearch(s).catch(report);
+    });
+    box.appendChild(li);
+  }
+  box.hidden = !r.suggestions.length;
+  search.active = -1;
+}
+
+function suggestKeys(e) {
+  const items = [...$("suggest").querySelectorAll("li")];
+  if ($("suggest").hidden || !items.length) return;
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    const n = items.length;
+    search.active = e.key === "ArrowDown" ? (search.active + 1) % n
+      : (search.active <= 0 ? n - 1 : search.active - 1);
+    items.forEach((li, i) => li.classList.toggle("active", i === search.active));
+    $("search-q").value = items[search.active].textContent;
+  } else if (e.key === "Escape") {
+    hideSuggest();
+  }
+}
+
+// ------------------------------------------------------------------ review insight
+const reviews = {loaded: false};
+const POLARITY_COLORS = ["#1f9d55", "#9aa5b1", "#d64545"];
+
+async function loadReviews() {
+  if (!reviews.loaded) {
+    reviews.loaded = true;
+    const [items, categories] = await Promise.all([
+      api("/v1/reviews/items?limit=30"), api("/v1/shop/categories")]);
+    for (const i of items) {
+      const option = text("option", `${i.title || i.item_id} (${i.reviews} reviews)`);
+      option.value = i.item_id;
+      $("r-item").appendChild(option);
+    }
+    for (const c of categories) {
+      const option = text("option", c);
+      option.value = c;
+      $("r-category").appendChild(option);
+    }
+    if (items.length) $("r-item").value = items[0].item_id;
+  }
+  await showInsight();
+}
+
+async function showInsight() {
+  const params = new URLSearchParams({period: $("r-period").value});
+  if ($("r-item").value) params.set("item_id", $("r-item").value);
+  else if ($("r-category").value) params.set("category", $("r-category").value);
+  else return;
+  let r;
+  try {
+    r = await api(`/v1/reviews/insight?${params}`);
+  } catch (err) {
+    $("r-summary").textContent = err.message;
+    return;
+  }
+  const scope = r.scope.item_id ? `product ${r.scope.item_id}` : `category ${r.scope.category}`;
+  $("r-scope").textContent = `${scope}: ${number(r.n_reviews)} reviews` +
+    (r.rating ? ` · mean rating ${Number(r.rating.mean).toFixed(1)}` : "");
+  const summary = $("r-summary");
+  summary.innerHTML = "";
+  summary.appendChild(text("h3", "What customers say"));
+  summary.appendChild(text("p", r.summary));
+  if (r.needs.length) {
+    summary.appendChild(text("div", "Needs: " + r.needs.map((n) => n.need).join(" · "), "muted"));
+  }
+  const aspects = r.aspects.slice(0, 9);
+  Charts.bars($("chart-aspects"), {groups: aspects.map((a) => a.label),
+    series: [["positive", "positive"], ["neutral", "neutral"], ["negative", "negative"]].map(
+      ([name, key]) => ({name, values: aspects.map((a) => a[key])})),
+    colors: POLARITY_COLORS});
+  const labels = r.trend.map((p) => p.period.split("/")[0]);
+  const top = aspects.slice(0, 3).map((a) => a.aspect);
+  Charts.line($("chart-review-trend"), {labels, min: -1, max: 1, series: [
+    {name: "mean sentiment", values: r.trend.map((p) => p.mean_score)},
+    ...top.map((a) => ({name: `${(r.aspects.find((x) => x.aspect === a) || {}).label || a} (net)`,
+                        values: r.trend.map((p) => (p.aspects[a] ? p.aspects[a].net : null))}))]});
+  for (const [id, entries] of [["r-praises", r.praises], ["r-complaints", r.complaints]]) {
+    const list = $(id);
+    list.innerHTML = "";
+    for (const e of entries) {
+      const li = text("li", "");
+      li.appendChild(text("b", `${e.label}`));
+      li.appendChild(text("span", ` — ${Math.round(100 * e.share)}% of ${e.mentions} mentions`, "muted"));
+      for (const q of e.quotes) li.appendChild(text("span", `“${q.text}”`, "q"));
+      list.appendChild(li);
+    }
+    if (!entries.length) list.appendChild(text("li", "none", "muted"));
+  }
+}
+
+async function analyzeText() {
+  const value = $("analyze-text").value.trim();
+  if (!value) return;
+  const r = await api("/v1/reviews/analyze", {method: "POST", body: {text: value}});
+  const result = r.results[0];
+  const out = $("analyze-out");
+  out.innerHTML = "";
+  out.appendChild(text("div", `overall: ${result.polarity} (score ${result.score.toFixed(2)})`));
+  const tags = text("div", "", "aspect-tags");
+  for (const a of result.aspects) {
+    const tag = text("span", `${a.aspect}: ${a.polarity} — “${a.evidence}”`, a.polarity);
+    tag.dataset.aspect = a.aspect;
+    tags.appendChild(tag);
+  }
+  out.appendChild(tags);
+}
+
 // ------------------------------------------------------------------ start
 function start() {
   $("login-form").addEventListener("submit", (e) => {
@@ -292,6 +560,30 @@ function start() {
     showLogin();
   });
   $("retrain").addEventListener("click", retrain);
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    search.filters = {};
+    runSearch($("search-q").value).catch(report);
+  });
+  $("search-q").addEventListener("input", () => {
+    clearTimeout(search.timer);
+    search.timer = setTimeout(() => suggest().catch(report), 120);
+  });
+  $("search-q").addEventListener("keydown", suggestKeys);
+  $("search-q").addEventListener("blur", () => setTimeout(hideSuggest, 150));
+  for (const id of ["s-stock", "s-price", "s-user"]) {
+    $(id).addEventListener("change", () => { if ($("search-q").value) runSearch($("search-q").value).catch(report); });
+  }
+  document.querySelectorAll(".examples a").forEach((a) => a.addEventListener("click", (e) => {
+    e.preventDefault();
+    $("search-q").value = a.dataset.q;
+    search.filters = {};
+    runSearch(a.dataset.q).catch(report);
+  }));
+  $("r-item").addEventListener("change", () => { if ($("r-item").value) $("r-category").value = ""; showInsight().catch(report); });
+  $("r-category").addEventListener("change", () => { if ($("r-category").value) $("r-item").value = ""; showInsight().catch(report); });
+  $("r-period").addEventListener("change", () => showInsight().catch(report));
+  $("analyze-form").addEventListener("submit", (e) => { e.preventDefault(); analyzeText().catch(report); });
   $("user").addEventListener("change", () => { state.session = []; refreshTry().catch(report); });
   for (const id of ["f-stock", "f-price", "f-category"]) {
     $(id).addEventListener("change", () => refreshTry().catch(report));

@@ -1,4 +1,5 @@
 // Small SVG charts drawn here (no library, nothing fetched from a CDN): line and grouped bars.
+// Values may be negative (sentiment runs from -1 to 1): the axis then extends below zero.
 "use strict";
 
 const Charts = (() => {
@@ -26,32 +27,35 @@ const Charts = (() => {
     return String(Math.round(v * 100) / 100);
   }
 
-  function frame(container, height, maxValue) {
+  function frame(container, height, maxValue, minValue = 0) {
     container.innerHTML = "";
     const width = Math.max(container.clientWidth || 600, 320);
     const m = {top: 10, right: 12, bottom: 28, left: 44};
     const svg = el("svg", {viewBox: `0 0 ${width} ${height}`, role: "img"}, container);
     const plot = {x: m.left, y: m.top, w: width - m.left - m.right, h: height - m.top - m.bottom};
-    const top = niceMax(maxValue);
+    const bottom = minValue < 0 ? -niceMax(-minValue) : 0;
+    const top = bottom < 0 && !(maxValue > 0) ? 0 : niceMax(maxValue);
+    const yOf = (v) => plot.y + plot.h - (plot.h * (v - bottom)) / ((top - bottom) || 1);
     const grid = el("g", {class: "grid"}, svg);
     const axis = el("g", {class: "axis"}, svg);
     for (let i = 0; i <= 4; i++) {
       const y = plot.y + plot.h - (plot.h * i) / 4;
       el("line", {x1: plot.x, x2: plot.x + plot.w, y1: y, y2: y}, grid);
       const t = el("text", {x: plot.x - 6, y: y + 4, "text-anchor": "end"}, axis);
-      t.textContent = fmt((top * i) / 4);
+      t.textContent = fmt(bottom + ((top - bottom) * i) / 4);
     }
-    el("line", {x1: plot.x, x2: plot.x + plot.w, y1: plot.y + plot.h, y2: plot.y + plot.h}, axis);
-    return {svg, plot, top, axis};
+    const zero = yOf(0);
+    el("line", {x1: plot.x, x2: plot.x + plot.w, y1: zero, y2: zero, class: "zero"}, axis);
+    return {svg, plot, top, bottom, axis, yOf};
   }
 
-  function legend(container, names) {
+  function legend(container, names, colors = PALETTE) {
     const box = document.createElement("div");
     box.className = "legend";
     names.forEach((name, i) => {
       const item = document.createElement("span");
       const swatch = document.createElement("i");
-      swatch.style.background = PALETTE[i % PALETTE.length];
+      swatch.style.background = colors[i % colors.length];
       item.appendChild(swatch);
       item.appendChild(document.createTextNode(name));
       box.appendChild(item);
@@ -63,21 +67,25 @@ const Charts = (() => {
     const every = Math.max(1, Math.ceil(labels.length / 8));
     labels.forEach((label, i) => {
       if (i % every !== 0 && i !== labels.length - 1) return;
-      const t = el("text", {x: xOf(i), y: f.plot.y + f.plot.h + 16, "text-anchor": "middle"},
+      // the last label ends at the plot's edge instead of running past it
+      const anchor = i === labels.length - 1 && labels.length > 1 && xOf(i) > f.plot.x + f.plot.w - 30
+        ? "end" : "middle";
+      const t = el("text", {x: xOf(i), y: f.plot.y + f.plot.h + 16, "text-anchor": anchor},
                    f.axis);
       t.textContent = label;
     });
   }
 
-  // series: [{name, values}], labels: x labels (same length as values)
-  function line(container, {labels, series, height = 240}) {
-    const max = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v != null)));
-    const f = frame(container, height, max);
+  // series: [{name, values}], labels: x labels (same length as values); min / max: a range the
+  // axis covers at least (e.g. -1 and 1 for sentiment); colors: one per series
+  function line(container, {labels, series, height = 240, min = 0, max = 0, colors = PALETTE}) {
+    const values = series.flatMap((s) => s.values.filter((v) => v != null));
+    const f = frame(container, height, Math.max(max, ...values), Math.min(min, ...values));
     const n = Math.max(labels.length - 1, 1);
     const xOf = (i) => f.plot.x + (f.plot.w * i) / n;
-    const yOf = (v) => f.plot.y + f.plot.h - (f.plot.h * v) / f.top;
+    const yOf = f.yOf;
     series.forEach((s, si) => {
-      const color = PALETTE[si % PALETTE.length];
+      const color = colors[si % colors.length];
       const pts = s.values.map((v, i) => (v == null ? null : [xOf(i), yOf(v)]));
       const d = pts.filter(Boolean).map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " +
                                                    p[1].toFixed(1)).join(" ");
@@ -90,32 +98,33 @@ const Charts = (() => {
       });
     });
     xLabels(f, labels, xOf);
-    legend(container, series.map((s) => s.name));
+    legend(container, series.map((s) => s.name), colors);
     return f.svg;
   }
 
   // groups: x categories; series: [{name, values (one per group)}]
-  function bars(container, {groups, series, height = 240}) {
-    const max = Math.max(0, ...series.flatMap((s) => s.values.filter((v) => v != null)));
-    const f = frame(container, height, max);
+  function bars(container, {groups, series, height = 240, colors = PALETTE}) {
+    const values = series.flatMap((s) => s.values.filter((v) => v != null));
+    const f = frame(container, height, Math.max(0, ...values), Math.min(0, ...values));
     const band = f.plot.w / Math.max(groups.length, 1);
     const inner = band * 0.8;
     const barW = inner / Math.max(series.length, 1);
     const xOf = (i) => f.plot.x + band * i + band / 2;
     series.forEach((s, si) => {
-      const color = PALETTE[si % PALETTE.length];
+      const color = colors[si % colors.length];
       s.values.forEach((v, gi) => {
         if (v == null) return;
-        const h = (f.plot.h * v) / f.top;
+        const base = f.yOf(0);
+        const h = Math.abs(f.yOf(v) - base);
         const x = f.plot.x + band * gi + (band - inner) / 2 + barW * si;
-        const rect = el("rect", {x: x.toFixed(1), y: (f.plot.y + f.plot.h - h).toFixed(1),
+        const rect = el("rect", {x: x.toFixed(1), y: Math.min(f.yOf(v), base).toFixed(1),
                                  width: Math.max(barW - 2, 1).toFixed(1), height: h.toFixed(1),
                                  fill: color, rx: 2, class: "bar"}, f.svg);
         el("title", {}, rect).textContent = `${s.name} · ${groups[gi]}: ${fmt(v)}`;
       });
     });
     xLabels(f, groups, xOf);
-    if (series.length > 1) legend(container, series.map((s) => s.name));
+    if (series.length > 1) legend(container, series.map((s) => s.name), colors);
     return f.svg;
   }
 

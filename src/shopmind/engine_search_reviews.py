@@ -1,0 +1,291 @@
+"""Training search and review intelligence from a shop's store, versioned in the registry.
+
+The engine's counterpart of :func:`shopmind.engine.train_recommenders` for the two text
+capabilities; ``shopmind demo`` and the service's test shops call :func:`train_search_and_reviews`.
+
+* **search** (``ProductSearch`` over the store's catalog): evaluated on a query-disjoint split
+  of the shop's own search sessions — a search event's query and the item the searcher then
+  opened (in the demo shop, the item the query was written for) are the judgments; the search is
+  fitted on the other queries' judgments and scored by whole-catalog ``ndcg@10`` on the held-out
+  queries, next to a keyword-only (BM25) fit on the same split; then it is refitted on every
+  judgment and saved.
+* **reviews** (``ReviewAnalyzer`` with the n-gram sentiment model): evaluated on a held-out
+  share of the labelled reviews (labels, else star ratings mapped to polarity) by accuracy and
+  macro-F1; then refitted on every review and saved. The analyzer is a folder, the registry
+  stores files, so it travels as one zip archive (:func:`unpack_analyzer` reads it back).
+
+A capability's new version serves only if its primary metric (``ndcg@10`` for search,
+``macro_f1`` for reviews) is not worse than the serving version's, as for recommenders.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shopmind.config import Settings
+from shopmind.registry import ModelRegistry, decide_promotion
+
+__all__ = ["SEARCH", "REVIEWS", "SEARCH_PROTOCOL", "REVIEWS_PROTOCOL", "train_search",
+           "train_reviews", "register_capability", "train_search_and_reviews",
+           "pack_analyzer", "unpack_analyzer", "PRIMARY"]
+
+SEARCH = "search"
+REVIEWS = "reviews"
+PRIMARY = {SEARCH: "ndcg@10", REVIEWS: "macro_f1"}
+SEARCH_PROTOCOL = ("query-disjoint split of the shop's search sessions (a quarter of the queries "
+                   "held out): ndcg@10 over the whole catalog, gain 2^(rel-1)-1")
+REVIEWS_PROTOCOL = ("a fifth of the labelled reviews held out (labels, else star ratings as "
+                    "polarity): accuracy and macro-F1 over positive / neutral / negative")
+_MIN_REVIEWS = 20
+
+
+def _judged(store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(events with search context, judgments from them)."""
+    from shopmind.search.judgments import judgments_from_events
+
+    events = store.read_table("events", ["user_id", "item_id", "type", "session_id", "context"])
+    return events, judgments_from_events(events)
+
+
+def _search_ndcg(search, judgments: pd.DataFrame, k: int = 10) -> float:
+    """Whole-catalog graded NDCG@k of ``search`` on the judged queries."""
+    from shopmind.evaluate import graded_ndcg_at_k
+    from shopmind.search import default_gain
+
+    queries = judgments["query"].unique().tolist()
+    if not queries:
+        return float("nan")
+    by_query = {q: dict(zip(g["item_id"], default_gain(g["relevance"].to_numpy(np.float64))))
+                for q, g in judgments.groupby("query", sort=False)}
+    results = search.search(queries, k=k, facets=False)
+    ranked = [np.array([by_query[q].get(i, 0.0) for i in r.item_ids.tolist()])
+              for q, r in zip(queries, results)]
+    ideal = [np.array(list(by_query[q].values())) for q in queries]
+    return graded_ndcg_at_k(ranked, ideal, k)
+
+
+def train_search(store, settings: Settings, *, encoder=None, holdout: float = 0.25,
+                 out_dir: str | Path | None = None):
+    """Evaluate and fit the catalog's search (see the module docstring); returns an
+    ``engine.TrainedModel`` whose ``path`` is the saved search (``search.npz``)."""
+    from shopmind.engine import TrainedModel
+    from shopmind.search import ProductSearch
+    from shopmind.search.store_io import past_queries
+    from shopmind.text.encoders import load_encoder
+
+    items = store.items_frame()
+    events, judgments = _judged(store)
+    spec = settings.encoder if encoder is None else encoder
+    # Loaded once, shared by every fit below (a model object saves as its name).
+    enc = load_encoder(spec) if isinstance(spec, str) else spec
+    params = {"cache_dir": settings.data_dir / "cache", "seed": settings.seed}
+    metrics: dict = {"items": int(len(items)), "judged_queries": int(judgments["query"].nunique())}
+    queries = judgments["query"].unique()
+    if len(queries) >= 20:
+        rng = np.random.default_rng(settings.seed)
+        held = set(queries[rng.random(len(queries)) < holdout].tolist())
+        train = judgments[~judgments["query"].isin(held)]
+        test = judgments[judgments["query"].isin(held)]
+        known = {q: c for q, c in past_queries(events).items() if q not in held}
+        evaluated = ProductSearch(encoder=enc, **params).fit(items, judgments=train,
+                                                             past_queries=known)
+        metrics["ndcg@10"] = round(_search_ndcg(evaluated, test), 4)
+        # The final search ranks the way the evaluated one did ("auto" could pick the learned
+        # ranker on the full set and fusion on the smaller training part): the metric
+        # describes the model that serves.
+        params["ranker"] = "learned" if evaluated.ranker_ is not None else "fusion"
+        baseline = ProductSearch(encoder=None, ranker="keyword", cache_dir=False).fit(
+            items, judgments=train, past_queries=known)
+        metrics["ndcg@10_keyword"] = round(_search_ndcg(baseline, test), 4)
+        metrics["held_out_queries"] = len(held)
+    start = time.perf_counter()
+    final = ProductSearch(encoder=enc, **params).fit(
+        items, judgments=judgments if len(judgments) else None,
+        past_queries=past_queries(events))
+    fit_seconds = time.perf_counter() - start
+    folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="search-"))
+    path = final.save(folder / "search.npz")
+    protocol = SEARCH_PROTOCOL + f"; ranker: {params.get('ranker', 'auto')}"
+    return TrainedModel("product-search", path, metrics, fit_seconds,
+                        extra={"protocol": protocol})
+
+
+def _labelled_reviews(store) -> tuple[list[str], np.ndarray, str]:
+    """Texts and polarities of the store's reviews: their labels when most reviews have one,
+    else their star ratings."""
+    from shopmind.reviews import polarity_from_rating, to_polarity
+
+    reviews = store.reviews_frame()
+    reviews = reviews[reviews["text"].fillna("").str.strip() != ""]
+    labelled = reviews["label"].notna() if "label" in reviews else None
+    if labelled is not None and labelled.any() and labelled.sum() >= 0.5 * len(reviews):
+        reviews = reviews[labelled]
+        y = to_polarity(reviews["label"].tolist(),
+                        binary=set(reviews["label"].astype(str)) <= {"0", "1"})
+        return reviews["text"].tolist(), np.asarray(y, dtype=object), "labels"
+    reviews = reviews[reviews["rating"].notna()]
+    return (reviews["text"].tolist(), np.asarray(polarity_from_rating(reviews["rating"]),
+                                                 dtype=object), "star ratings")
+
+
+def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
+                  out_dir: str | Path | None = None):
+    """Evaluate and fit the review analyzer (see the module docstring); returns an
+    ``engine.TrainedModel`` whose ``path`` is the packed analyzer, or ``None`` when the store
+    has too few labelled reviews (fewer than 20, or a single polarity)."""
+    from shopmind.engine import TrainedModel
+    from shopmind.evaluate import classification_metrics
+    from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
+
+    texts, y, source = _labelled_reviews(store)
+    if len(texts) < _MIN_REVIEWS or len(set(y.tolist())) < 2:
+        return None
+    rng = np.random.default_rng(settings.seed)
+    held = rng.random(len(texts)) < holdout
+    metrics: dict = {"reviews": len(texts), "held_out": int(held.sum())}
+    train_texts = [t for t, h in zip(texts, held) if not h]
+    if held.any() and len(set(y[~held].tolist())) >= 2:
+        model = NgramSentimentClassifier().fit(train_texts, y[~held])
+        got = model.predict([t for t, h in zip(texts, held) if h])
+        scores = classification_metrics(y[held], np.asarray(got, dtype=object))
+        metrics.update({k: round(float(v), 4) for k, v in scores.items()
+                        if k in ("accuracy", "macro_f1")})
+    start = time.perf_counter()
+    analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y)
+    fit_seconds = time.perf_counter() - start
+    folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
+    path = pack_analyzer(analyzer, folder / "analyzer.zip")
+    return TrainedModel("review-analyzer", path, metrics, fit_seconds,
+                        extra={"protocol": f"{REVIEWS_PROTOCOL}; labels from {source}"})
+
+
+def pack_analyzer(analyzer, archive: str | Path) -> Path:
+    """Save a ``ReviewAnalyzer`` as one zip file (the registry versions files)."""
+    archive = Path(archive)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = analyzer.save(Path(tmp) / "analyzer")
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for file in sorted(folder.iterdir()):
+                zf.write(file, file.name)
+    return archive
+
+
+def unpack_analyzer(archive: str | Path):
+    """The ``ReviewAnalyzer`` packed by :func:`pack_analyzer`."""
+    from shopmind.errors import DataError
+    from shopmind.reviews import ReviewAnalyzer
+
+    with zipfile.ZipFile(archive) as zf, tempfile.TemporaryDirectory() as tmp:
+        for name in zf.namelist():  # flat archive of our own: refuse anything with a path
+            if Path(name).name != name or name.startswith("."):
+                raise DataError(f"{archive} holds {name!r}; not a packed review analyzer")
+            (Path(tmp) / name).write_bytes(zf.read(name))
+        return ReviewAnalyzer.load(tmp)
+
+
+def register_capability(registry: ModelRegistry, capability: str, trained, *,
+                        data: dict | None = None, reason: str = "", run_id: str = "",
+                        move: bool = True) -> dict:
+    """Add one trained model as a new version of ``capability``, serve it if its primary
+    metric is not worse than the serving version's, record the run; returns the outcome."""
+    run_id = run_id or uuid.uuid4().hex[:12]
+    version = registry.add(capability, trained.name, trained.path, trained.metrics,
+                           protocol=trained.extra.get("protocol", ""),
+                           fit_seconds=trained.fit_seconds, run_id=run_id, data=data,
+                           curve=trained.extra.get("curve", []), move=move)
+    decision = decide_promotion(registry, capability, [version], metric=PRIMARY[capability])
+    outcome = {"run_id": run_id, "status": "promoted" if decision.promoted else "kept",
+               "reason": reason, "decision": decision.reason, "metric": decision.metric,
+               "versions": [version.version], "candidate": version.version,
+               "serving": registry.serving_version(capability), "finished_at": time.time(),
+               "data": data or {}}
+    registry.record_run(capability, outcome)
+    registry.prune(capability)
+    return outcome
+
+
+def train_search_and_reviews(store, settings: Settings, *, registry: ModelRegistry | None = None,
+                             encoder=None, reason: str = "", console=None) -> dict:
+    """Train search and the review analyzer on the store and version both in the registry.
+
+    Returns ``{capability: outcome}``; a capability that cannot be trained (no items, too few
+    labelled reviews) or whose training fails gets ``status: skipped`` / ``failed`` and leaves
+    its serving version alone.
+    """
+    from rich.console import Console
+
+    from shopmind.live import last_event_id, registry_for
+
+    console = console or Console(file=io.StringIO())
+    registry = registry or registry_for(settings)
+    counts = store.counts()
+    data = {"max_event_id": last_event_id(store), "items": counts.get("items", 0),
+            "reviews": counts.get("reviews", 0), "events": counts.get("events", 0)}
+    outcomes = {}
+    staging = Path(tempfile.mkdtemp(prefix=".train-text-", dir=registry.root))
+    try:
+        for capability, trainer in ((SEARCH, lambda: train_search(
+                store, settings, encoder=encoder, out_dir=staging)),
+                                    (REVIEWS, lambda: train_reviews(store, settings,
+                                                                    out_dir=staging))):
+            if capability == SEARCH and not counts.get("items"):
+                outcomes[capability] = {"status": "skipped", "reason": "the store has no items"}
+                continue
+            try:
+                with console.status(f"training {capability}"):
+                    trained = trainer()
+                if trained is None:
+                    outcomes[capability] = {"status": "skipped", "reason":
+                                            f"fewer than {_MIN_REVIEWS} labelled reviews"}
+                    continue
+                outcomes[capability] = register_capability(registry, capability, trained,
+                                                           data=data, reason=reason)
+                outcomes[capability]["metrics"] = trained.metrics
+            except Exception as exc:  # noqa: BLE001 - a failed training is an outcome
+                outcome = {"status": "failed", "reason": reason,
+                           "error": f"{type(exc).__name__}: {exc}", "finished_at": time.time(),
+                           "serving": registry.serving_version(capability)}
+                registry.record_run(capability, outcome)
+                outcomes[capability] = outcome
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return outcomes
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m shopmind.engine_search_reviews [reason]``: train search and the review
+    analyzer on the store of the environment's settings (``SHOPMIND_*``; the search embeds with
+    ``SHOPMIND_ENCODER``); a running service loads the new serving versions within seconds.
+    Prints the outcome as JSON; exit 0 unless a training failed."""
+    import json
+    import sys
+
+    from shopmind.config import get_settings
+    from shopmind.data.store import Store
+
+    settings = get_settings()
+    store = Store(settings=settings)
+    try:
+        outcomes = train_search_and_reviews(store, settings,
+                                            reason=argv[0] if argv else "manual")
+    finally:
+        store.close()
+    json.dump(outcomes, sys.stdout, default=str, ensure_ascii=False)
+    print()
+    return 1 if any(o["status"] == "failed" for o in outcomes.values()) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    sys.exit(_main(sys.argv[1:]))

