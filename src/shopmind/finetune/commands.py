@@ -16,21 +16,16 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from shopmind.errors import ShopmindError
-
 __all__ = ["finetune_command", "pretrain_command"]
 
 console = Console()
-err_console = Console(stderr=True)
 
 
-@contextmanager
 def _friendly_errors():
-    try:
-        yield
-    except ShopmindError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    """The CLI's own error printer (imported when a command runs: cli.py imports this module)."""
+    from shopmind.cli import _friendly_errors as friendly
+
+    return friendly()
 
 
 @contextmanager
