@@ -1,30 +1,15 @@
 """The dashboard's search and review-insight pages, and the Models page's training curves and
 search / review models, end to end in headless Chromium (Debian's /usr/bin/chromium driven by
-Playwright), on the trained demo shop. Screenshots go to $SHOPMIND_SCREENSHOTS when set, else to
+Playwright), on the trained demo shop. The browser, server and screenshot fixtures are shared
+with test_dashboard.py (conftest.py). Screenshots go to $SHOPMIND_SCREENSHOTS when set, else to
 the test's temporary folder. Requests outside the test server are blocked and counted.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-
-from shopmind.api import create_app
-from shopmind.api.testing import ServerThread, copy_shop, demo_shop_template
-from shopmind.data.store import Store
-
-CHROMIUM = os.environ.get("SHOPMIND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"Chromium not found at {CHROMIUM} (Debian: apt-get install -y chromium; "
-                ".ci/run installs it)", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the dev extra (playwright)")
 
 pytestmark = pytest.mark.slow
 
@@ -48,51 +33,24 @@ def _add_sasrec_version(store, settings, tmp: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    template = demo_shop_template(tmp_path_factory.getbasetemp())
-    settings = copy_shop(template, tmp_path_factory.mktemp("dash-intel") / "shop")
-    store = Store(settings=settings)
-    sasrec = _add_sasrec_version(store, settings, tmp_path_factory.mktemp("sasrec"))
-    app = create_app(settings, store, trainer="inline")
-    token, _ = app.state.service.keys.create(["admin"], name="browser")
-    with ServerThread(app) as server:
-        yield server, token, store, sasrec
-    store.close()
+def shop(serve_demo_shop, tmp_path_factory):
+    """(server, token, store, sasrec): the served demo shop with a SASRec version added."""
+    def add_sasrec(store, settings) -> dict:
+        return _add_sasrec_version(store, settings, tmp_path_factory.mktemp("sasrec"))
+
+    with serve_demo_shop(add_sasrec) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
-def screenshots(tmp_path_factory) -> Path:
-    folder = Path(os.environ.get("SHOPMIND_SCREENSHOTS") or tmp_path_factory.mktemp("shots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser(shop, tmp_path_factory):
+def browser(browser, shop):
+    """The shared browser (conftest.py), signed in with the admin key once for every test."""
+    page, _, _ = browser
     server, token, _, _ = shop
-    external: list[str] = []
-    with sync_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 1000})
-
-        def guard(route):
-            if route.request.url.startswith(server.url) or route.request.url.startswith("data:"):
-                route.continue_()
-            else:
-                external.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.pages[0] if context.pages else context.new_page()
-        page.set_default_timeout(20_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{server.url}/#key={token}")
-        page.wait_for_function("() => document.querySelector('[data-testid=key-status]')"
-                               ".textContent.includes('admin')")
-        yield page, external, errors
-        context.close()
+    page.goto(f"{server.url}/#key={token}")
+    page.wait_for_function("() => document.querySelector('[data-testid=key-status]')"
+                           ".textContent.includes('admin')")
+    return browser
 
 
 def _titles(page) -> list[str]:

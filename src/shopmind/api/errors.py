@@ -23,7 +23,7 @@ from shopmind.errors import (
     StoreError,
 )
 
-__all__ = ["install_error_handlers", "input_error_response", "field_name"]
+__all__ = ["install_error_handlers", "input_error_response", "field_name", "query_error"]
 
 log = logging.getLogger("shopmind.api")
 
@@ -59,6 +59,13 @@ def input_error_response(exc: InputError, entity: str | None, batched: bool) -> 
     status = 409 if isinstance(exc, ConflictError) else 422
     return JSONResponse({"detail": [_problem(loc, exc.reason, type(exc).__name__)]},
                         status_code=status)
+
+
+def query_error(parameter: str, reason: str) -> RequestValidationError:
+    """A 422 for one query parameter that a router rejects itself, raised in the same shape as
+    FastAPI's own validation errors (the documented one), so the handler lists it like them."""
+    return RequestValidationError([{"loc": ("query", parameter), "msg": reason,
+                                    "type": "value_error"}])
 
 
 def install_error_handlers(app: FastAPI) -> None:

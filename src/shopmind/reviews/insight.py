@@ -36,6 +36,21 @@ _CONNECTOR = re.compile(r"^(?:(?:but|and|however|although|though|yet)\b|但是|�
                         r"\s*", re.I)
 
 
+# The summary's wording per language: the same sentences, each a template filled the same way.
+# "list" / "needs" join the praised aspects / the needs; "join" joins the sentences.
+_SUMMARY_WORDS = {
+    "zh": {"praise": "顾客认可{}。", "praised": "{label}（好评率{share:.0%}）", "list": "、",
+           "need": "主要诉求：{needs}（{label}差评率{share:.0%}{quote}）。", "needs": "；",
+           "quote": "，如「{text}」", "change": "{label}评价近期{trend}。",
+           "better": "好转", "worse": "变差", "join": "", "empty": "评论中尚无足够的方面信息。"},
+    "en": {"praise": "Customers praise {}.", "praised": "{label} ({share:.0%} positive)", "list": ", ",
+           "need": "They need {needs} ({label}: {share:.0%} negative{quote}).", "needs": "; ",
+           "quote": ', e.g. "{text}"', "change": "Opinions on {label} are getting {trend}.",
+           "better": "better", "worse": "worse", "join": " ",
+           "empty": "Not enough aspect opinions in the reviews yet."},
+}
+
+
 def top_category(category: str | None, level: int = 1) -> str | None:
     """The first ``level`` parts of a ``"A > B > C"`` category path.
 
@@ -230,37 +245,27 @@ class ReviewInsights:
         return trend, changes
 
     def _summary(self, report: dict, language: str) -> str:
-        tax = self._taxonomy
+        """Up to three sentences: the praises, the needs with the worst complaint, the latest
+        changes; in Chinese for ``zh``, else in English."""
+        words = _SUMMARY_WORDS["zh" if language == "zh" else "en"]
         praises, complaints = report["praises"], report["complaints"]
 
         def label(aspect: str) -> str:
-            return tax[aspect].label(language) if aspect in tax.names else aspect
+            return self._label(aspect, language)
 
         parts = []
-        if language == "zh":
-            if praises:
-                parts.append("顾客认可" + "、".join(
-                    f"{label(p['aspect'])}（好评率{p['share']:.0%}）" for p in praises) + "。")
-            if complaints:
-                worst = complaints[0]
-                quote = f"，如「{worst['quotes'][0]['text']}」" if worst["quotes"] else ""
-                parts.append("主要诉求：" + "；".join(n["need"] for n in report["needs"])
-                             + f"（{label(worst['aspect'])}差评率{worst['share']:.0%}{quote}）。")
-            for c in report["changes"][:2]:
-                trend = "好转" if c["direction"] == "better" else "变差"
-                parts.append(f"{label(c['aspect'])}评价近期{trend}。")
-            return "".join(parts) or "评论中尚无足够的方面信息。"
         if praises:
-            parts.append("Customers praise " + ", ".join(
-                f"{label(p['aspect'])} ({p['share']:.0%} positive)" for p in praises) + ".")
+            parts.append(words["praise"].format(words["list"].join(
+                words["praised"].format(label=label(p["aspect"]), share=p["share"]) for p in praises)))
         if complaints:
             worst = complaints[0]
-            quote = f', e.g. "{worst["quotes"][0]["text"]}"' if worst["quotes"] else ""
-            parts.append("They need " + "; ".join(n["need"] for n in report["needs"])
-                         + f" ({label(worst['aspect'])}: {worst['share']:.0%} negative{quote}).")
+            quote = words["quote"].format(text=worst["quotes"][0]["text"]) if worst["quotes"] else ""
+            parts.append(words["need"].format(
+                needs=words["needs"].join(n["need"] for n in report["needs"]),
+                label=label(worst["aspect"]), share=worst["share"], quote=quote))
         for c in report["changes"][:2]:
-            parts.append(f"Opinions on {label(c['aspect'])} are getting {c['direction']}.")
-        return " ".join(parts) or "Not enough aspect opinions in the reviews yet."
+            parts.append(words["change"].format(label=label(c["aspect"]), trend=words[c["direction"]]))
+        return words["join"].join(parts) or words["empty"]
 
     @staticmethod
     def to_json(report: dict) -> str:

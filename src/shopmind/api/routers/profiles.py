@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.exceptions import RequestValidationError
 
 from shopmind.api.auth import require
+from shopmind.api.errors import query_error
 from shopmind.api.profile_schemas import PropensityOut, SegmentsOut, UserProfileOut
 from shopmind.api.profiles_models import profile_models
 
@@ -22,12 +22,6 @@ _ERRORS = {401: {"description": "no or invalid API key"},
            403: {"description": "the key lacks the 'read' scope"},
            503: {"description": "no model of this kind is trained yet"}}
 _MAX_ITEMS = 1000
-
-
-def _bad_items(reason: str) -> RequestValidationError:
-    """A 422 in the same shape as FastAPI's own validation errors (the documented one)."""
-    return RequestValidationError([{"loc": ("query", "item_ids"), "msg": reason,
-                                    "type": "value_error"}])
 
 
 def _ref(version) -> dict:
@@ -73,9 +67,9 @@ def propensity(request: Request,
     model's horizon. Users without history are scored as new users (``known_user: false``)."""
     wanted = [i.strip() for raw in item_ids for i in raw.split(",") if i.strip()]
     if not wanted:
-        raise _bad_items("give at least one item id")
+        raise query_error("item_ids", "give at least one item id")
     if len(wanted) > _MAX_ITEMS:
-        raise _bad_items(f"at most {_MAX_ITEMS} items per request, got {len(wanted)}")
+        raise query_error("item_ids", f"at most {_MAX_ITEMS} items per request, got {len(wanted)}")
     version, model = profile_models(request.app).propensity(target)
     probabilities = model.predict_proba(user_id, wanted)
     known = bool(model.snapshot_.user_index([user_id])[0] >= 0)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.exceptions import RequestValidationError
 
 from shopmind.api.auth import require
+from shopmind.api.errors import query_error
 from shopmind.api.schemas import RecommendationList, SessionIn
 from shopmind.errors import DataError
 from shopmind.recommend.rules import Rules
@@ -63,10 +63,8 @@ async def rules(  # async: parsing needs no thread of its own
                            in_stock=bool(in_stock), min_price=min_price, max_price=max_price,
                            category=category or None, diversity=diversity,
                            max_per_category=max_per_category)
-    except DataError as exc:  # a 422 in the documented shape, located at the query parameter
-        field = str(exc).split(" ", 1)[0]
-        raise RequestValidationError([{"loc": ("query", field), "msg": str(exc),
-                                       "type": "value_error"}]) from None
+    except DataError as exc:  # its message starts with the query parameter it is about
+        raise query_error(str(exc).split(" ", 1)[0], str(exc)) from None
 
 
 RulesQ = Annotated[Rules, Depends(rules)]

@@ -36,7 +36,7 @@ function day(ts) { return ts ? new Date(ts * 1000).toISOString().slice(0, 16).re
 // ------------------------------------------------------------------ key and routing
 function showLogin(message) {
   $("login").hidden = false;
-  document.querySelectorAll(".page").forEach((p) => (p.hidden = true));
+  showPage(null);
   $("login-error").textContent = message || "";
   $("key-status").textContent = "no key";
 }
@@ -56,15 +56,32 @@ async function useKey(key) {
   }
 }
 
+// Each page (its section is #page-NAME) and what fills it whenever it is shown.
+const PAGES = {overview: loadOverview, models: loadModels, try: loadTry, search: loadSearch,
+               reviews: loadReviews};
+
+// Shows one page's section and hides the others (all of them for null: the login screen).
+function showPage(name) {
+  document.querySelectorAll(".page").forEach((p) => (p.hidden = p.id !== `page-${name}`));
+}
+
 function route() {
   if (!state.key) return showLogin();
   const page = (location.hash.match(/^#\/(\w+)/) || [null, "overview"])[1];
-  state.page = ["overview", "models", "try", "search", "reviews"].includes(page) ? page : "overview";
-  document.querySelectorAll(".page").forEach((p) => (p.hidden = p.id !== `page-${state.page}`));
+  state.page = Object.hasOwn(PAGES, page) ? page : "overview";
+  showPage(state.page);
   document.querySelectorAll("nav a").forEach((a) =>
     a.classList.toggle("active", a.dataset.page === state.page));
-  ({overview: loadOverview, models: loadModels, try: loadTry, search: loadSearch,
-    reviews: loadReviews})[state.page]().catch(report);
+  PAGES[state.page]().catch(report);
+}
+
+// Adds an option per entry to a picker (shopper, product, category), after those it has.
+function addOptions(select, entries, label = (e) => e, value = (e) => e) {
+  for (const entry of entries) {
+    const option = text("option", label(entry));
+    option.value = value(entry);
+    select.appendChild(option);
+  }
 }
 
 function report(err) {
@@ -227,23 +244,35 @@ function filterQuery() {
   return q;
 }
 
+// The largest absolute score in a list: each item's bar is drawn relative to it.
+function topScore(items) {
+  return Math.max(...items.map((i) => Math.abs(i.score)), 1e-9);
+}
+
+// One listed item: title; category (brand), price and stock; its reason; a bar for its score.
+function itemRow(item, top, {brand = false, reason = false} = {}) {
+  const li = text("li", "");
+  li.dataset.item = item.item_id;
+  li.appendChild(text("div", item.title || item.item_id, "rec-title"));
+  const byBrand = brand && item.brand ? " · " + item.brand : "";
+  const price = item.price == null ? "" : ` · ¥${item.price}`;
+  const stock = item.stock == null ? "" : item.stock > 0 ? ` · ${item.stock} in stock` : " · sold out";
+  li.appendChild(text("div", `${item.category || ""}${byBrand}${price}${stock}`, "rec-meta"));
+  if (reason) li.appendChild(text("div", item.reason, "rec-reason"));
+  const bar = text("div", "", "score");
+  const fill = document.createElement("b");
+  fill.style.width = `${Math.max(4, (100 * Math.abs(item.score)) / top)}%`;
+  fill.title = `score ${item.score}`;
+  bar.appendChild(fill);
+  li.appendChild(bar);
+  return li;
+}
+
 function renderRecs(list, result) {
   list.innerHTML = "";
-  const top = Math.max(...result.items.map((i) => Math.abs(i.score)), 1e-9);
+  const top = topScore(result.items);
   for (const item of result.items) {
-    const li = text("li", "");
-    li.dataset.item = item.item_id;
-    li.appendChild(text("div", item.title || item.item_id, "rec-title"));
-    const price = item.price == null ? "" : ` · ¥${item.price}`;
-    const stock = item.stock == null ? "" : item.stock > 0 ? ` · ${item.stock} in stock` : " · sold out";
-    li.appendChild(text("div", `${item.category || ""}${price}${stock}`, "rec-meta"));
-    li.appendChild(text("div", item.reason, "rec-reason"));
-    const bar = text("div", "", "score");
-    const fill = document.createElement("b");
-    fill.style.width = `${Math.max(4, (100 * Math.abs(item.score)) / top)}%`;
-    fill.title = `score ${item.score}`;
-    bar.appendChild(fill);
-    li.appendChild(bar);
+    const li = itemRow(item, top, {reason: true});
     li.classList.add("fresh");
     li.addEventListener("click", () => clickItem(item).catch(report));
     list.appendChild(li);
@@ -258,18 +287,9 @@ async function loadTry() {
     const [users, categories] = await Promise.all([
       api("/v1/shop/users?limit=40"), api("/v1/shop/categories")]);
     state.users = users;
-    const select = $("user");
-    select.innerHTML = "";
-    for (const u of users) {
-      const option = text("option", `${u.user_id} (${number(u.events)} events)`);
-      option.value = u.user_id;
-      select.appendChild(option);
-    }
-    for (const c of categories) {
-      const option = text("option", c);
-      option.value = c;
-      $("f-category").appendChild(option);
-    }
+    $("user").innerHTML = "";
+    addOptions($("user"), users, (u) => `${u.user_id} (${number(u.events)} events)`, (u) => u.user_id);
+    addOptions($("f-category"), categories);
   }
   await refreshTry();
 }
@@ -335,11 +355,7 @@ async function loadSearch() {
   if (!search.users) {
     search.users = true;
     const users = await api("/v1/shop/users?limit=40");
-    for (const u of users) {
-      const option = text("option", u.user_id);
-      option.value = u.user_id;
-      $("s-user").appendChild(option);
-    }
+    addOptions($("s-user"), users, (u) => u.user_id, (u) => u.user_id);
   }
   const q = $("search-q").value;
   if (q) await runSearch(q);
@@ -362,22 +378,8 @@ async function runSearch(q) {
   }
   const list = $("search-results");
   list.innerHTML = "";
-  const top = Math.max(...r.items.map((i) => Math.abs(i.score)), 1e-9);
-  for (const item of r.items) {
-    const li = text("li", "");
-    li.dataset.item = item.item_id;
-    li.appendChild(text("div", item.title || item.item_id, "rec-title"));
-    const price = item.price == null ? "" : ` · ¥${item.price}`;
-    const stock = item.stock == null ? "" : item.stock > 0 ? ` · ${item.stock} in stock` : " · sold out";
-    li.appendChild(text("div", `${item.category || ""}${item.brand ? " · " + item.brand : ""}${price}${stock}`, "rec-meta"));
-    const bar = text("div", "", "score");
-    const fill = document.createElement("b");
-    fill.style.width = `${Math.max(4, (100 * Math.abs(item.score)) / top)}%`;
-    fill.title = `score ${item.score}`;
-    bar.appendChild(fill);
-    li.appendChild(bar);
-    list.appendChild(li);
-  }
+  const top = topScore(r.items);
+  for (const item of r.items) list.appendChild(itemRow(item, top, {brand: true}));
   if (!r.items.length) list.appendChild(text("li", "nothing found — try fewer filters", "muted"));
   const intent = $("search-intent");
   intent.innerHTML = "";
@@ -469,16 +471,8 @@ async function loadReviews() {
     reviews.loaded = true;
     const [items, categories] = await Promise.all([
       api("/v1/reviews/items?limit=30"), api("/v1/shop/categories")]);
-    for (const i of items) {
-      const option = text("option", `${i.title || i.item_id} (${i.reviews} reviews)`);
-      option.value = i.item_id;
-      $("r-item").appendChild(option);
-    }
-    for (const c of categories) {
-      const option = text("option", c);
-      option.value = c;
-      $("r-category").appendChild(option);
-    }
+    addOptions($("r-item"), items, (i) => `${i.title || i.item_id} (${i.reviews} reviews)`, (i) => i.item_id);
+    addOptions($("r-category"), categories);
     if (items.length) $("r-item").value = items[0].item_id;
   }
   await showInsight();
