@@ -188,6 +188,50 @@ def test_pairs_and_errors(encoder, sentiment):
         FineTunedClassifier(model=encoder.path_).fit(["a", "b"], [1, 1])
 
 
+
+def test_bf16_choice_follows_the_device():
+    from shopmind.torch_utils import bf16_is_fast, use_bf16
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert use_bf16(None, cpu) == bf16_is_fast()
+    assert use_bf16(None, cuda) and use_bf16(True, cpu)
+    assert not use_bf16(False, cuda) and not use_bf16(False, cpu)
+
+
+def test_bf16_pretraining_changes_the_arithmetic_not_the_saved_model(tmp_path):
+    """Same seed, same data: bfloat16 products give other losses (so autocast is really on),
+    still learning, and a float32 model directory like float32 training's."""
+    runs = {}
+    for bf16 in (False, True):
+        runs[bf16] = MaskedLMPretrainer(vocab_size=200, hidden_size=32, layers=1, heads=2,
+                                        seq_len=32, batch_size=16, lr=1e-2, epochs=4,
+                                        eval_every=20, heldout=0.1, threads=1, bf16=bf16,
+                                        ).fit(_corpus(), tmp_path / str(bf16))
+    fp32, bf16 = runs[False], runs[True]
+    assert bf16.get_params()["bf16"] is True and bf16.bf16_ and not fp32.bf16_
+    assert json.loads((bf16.path_ / "pretrain.json").read_text())["bf16"] is True
+    assert bf16.best_heldout_loss_ < 0.92 * bf16.loss_curve_[0]["heldout_loss"]
+    assert abs(bf16.best_heldout_loss_ - fp32.best_heldout_loss_) < 0.05 * fp32.best_heldout_loss_
+    saved = [transformers.BertForMaskedLM.from_pretrained(r.path_).state_dict() for r in runs.values()]
+    assert sorted(saved[0]) == sorted(saved[1])
+    assert all(w.dtype == torch.float32 for weights in saved for w in weights.values())
+    # same tokens, seed and batches: only the arithmetic can make the weights differ
+    assert fp32.tokenizer_.get_vocab() == bf16.tokenizer_.get_vocab()
+    assert not all(torch.equal(saved[0][k], saved[1][k]) for k in saved[0])
+
+
+def test_bf16_fine_tuning_keeps_float32_weights_and_its_setting(encoder, sentiment, tmp_path):
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    fits = {bf16: FineTunedClassifier(model=encoder.path_, epochs=2, lr=5e-3, batch_size=16,
+                                      max_length=32, threads=1, bf16=bf16).fit(train_x, train_y)
+            for bf16 in (False, True)}
+    assert fits[True].report_.bf16 and not fits[False].report_.bf16
+    assert fits[True].report_.loss_curve != fits[False].report_.loss_curve
+    assert all(p.dtype == torch.float32 for p in fits[True]._net.parameters())
+    loaded = FineTunedClassifier.load(fits[True].save(tmp_path / "bf16"))
+    assert loaded.bf16 is True
+    assert np.allclose(loaded.predict_proba(test_x), fits[True].predict_proba(test_x), atol=1e-5)
+
 def test_read_corpus_reads_lines_and_tables(tmp_path):
     (tmp_path / "a.txt").write_text("第一条\n\n second \n", encoding="utf-8")
     (tmp_path / "b.csv").write_text("id,review\n1,好评\n2,\n3,差评\n", encoding="utf-8")

@@ -109,3 +109,25 @@ def test_new_items_need_a_text_aware_model(text_model):
     model, _ = text_model
     with pytest.raises(DataError, match="needs some text"):
         model.embed_new_items(["garden hose", ""])
+
+
+def test_rare_items_lean_on_their_text(tmp_path):
+    """``id_shrinkage`` scales an item's ID embedding by n / (n + k) (n: its training events), so
+    rare items are mostly their text; the further scaling used for scoring is chosen on the
+    validation targets and survives save / load."""
+    seqs, catalog = _cycle_shop()
+    model = SASRec(hidden=32, blocks=1, heads=2, max_len=10, dropout=0.1, lr=5e-3, batch_size=64,
+                   epochs=30, threads=1, text_encoder="hashing", id_shrinkage=2.0).fit(seqs, catalog)
+    assert set(model.shrinkage_valid_ndcg_) == {0.0, 1.0, 2.0, 4.0, 8.0}
+    assert model.shrinkage_valid_ndcg_[model.score_shrinkage_] == max(
+        model.shrinkage_valid_ndcg_.values())
+    # The model held out each user's newest event to validate, so it trained on the rest.
+    counts = np.bincount(np.concatenate([seqs.sequence(u)[:-1] if len(seqs.sequence(u)) >= 3
+                                         else seqs.sequence(u) for u in range(seqs.n_users)]),
+                         minlength=seqs.n_items).astype(np.float32)
+    k = model.score_shrinkage_
+    expected = counts / (counts + 2.0) * (counts / (counts + k) if k else 1.0)
+    np.testing.assert_allclose(model.net_.id_gate[1:].numpy(), expected, rtol=1e-5)
+    again = SASRec.load(model.save(tmp_path / "sasrec"))
+    np.testing.assert_allclose(again.score(np.arange(seqs.n_users)),
+                               model.score(np.arange(seqs.n_users)), rtol=1e-5, atol=1e-6)

@@ -50,7 +50,9 @@ class FineTunedClassifier:
     the run), ``weight_decay``, ``class_weight`` (``None`` or ``"balanced"``), ``patience``
     and ``eval_every`` (early stopping on the dev split given to :meth:`fit`), ``max_minutes``
     (wall-clock budget; the learning rate decays to zero within it), ``seed``, ``device``
-    (default: CUDA when present) and ``threads`` (CPU threads for torch).
+    (default: CUDA when present), ``threads`` (CPU threads for torch) and ``bf16`` (train with
+    bfloat16 matrix products; ``None``: where that is fast — CUDA, or a CPU with bfloat16 units;
+    weights stay float32 and saved models are the same either way).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -62,7 +64,8 @@ class FineTunedClassifier:
                  class_weight: str | None = None, patience: int | None = 2,
                  eval_every: int | None = None, max_minutes: float | None = None,
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
-                 seed: int = 0, device: str | None = None, threads: int | None = None):
+                 seed: int = 0, device: str | None = None, threads: int | None = None,
+                 bf16: bool | None = None):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -81,10 +84,11 @@ class FineTunedClassifier:
         self.seed = seed
         self.device = device
         self.threads = threads
+        self.bf16 = bf16
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
-               "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads")
+               "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -153,7 +157,7 @@ class FineTunedClassifier:
             max_length=self.max_length_, warmup=self.warmup, weight_decay=self.weight_decay,
             class_weight=weights, patience=self.patience, eval_every=self.eval_every,
             max_seconds=self.max_minutes * 60 if self.max_minutes else None, seed=self.seed,
-            progress=progress)
+            bf16=self.bf16, progress=progress)
         self._net = net
         return self
 

@@ -26,6 +26,7 @@ from shopmind.finetune.data import as_text_list
 from shopmind.finetune.models import count_parameters, pick_device, torch_and_transformers
 from shopmind.finetune.schedule import Budget
 from shopmind.finetune.tokenizer import train_tokenizer
+from shopmind.torch_utils import bf16_autocast, use_bf16
 
 __all__ = ["MaskedLMPretrainer", "pack_sequences", "mask_tokens"]
 
@@ -78,10 +79,14 @@ class MaskedLMPretrainer:
 
     Size: ``hidden_size``, ``layers``, ``heads``, ``intermediate_size`` (default 4 × hidden),
     ``seq_len`` (also the longest input the encoder accepts later). Budget: ``epochs`` over the
-    packed corpus or ``max_minutes`` of wall clock, whichever ends first.
+    packed corpus or ``max_minutes`` of wall clock, whichever ends first. ``bf16`` trains with
+    bfloat16 matrix products (weights, optimizer state and the loss stay float32; the held-out
+    loss is scored in float32): ``None`` turns it on where it is fast — CUDA, or a CPU with
+    bfloat16 units (:func:`shopmind.torch_utils.bf16_is_fast`).
 
     Learned state: ``tokenizer_``, ``path_``, ``corpus_`` (texts, characters, tokens, rows),
-    ``loss_curve_``, ``steps_``, ``seconds_``, ``best_step_``, ``best_heldout_loss_``.
+    ``loss_curve_``, ``steps_``, ``seconds_``, ``best_step_``, ``best_heldout_loss_``,
+    ``bf16_`` (whether bfloat16 was used).
     """
 
     def __init__(self, vocab_size: int = 8000, min_frequency: int = 2, hidden_size: int = 256,
@@ -90,7 +95,8 @@ class MaskedLMPretrainer:
                  warmup: float = 0.06, weight_decay: float = 0.01, mask_prob: float = 0.15,
                  epochs: float = 1.0, max_minutes: float | None = None, eval_every: int = 200,
                  log_every: int = 20, heldout: float = 0.02, seed: int = 0,
-                 device: str | None = None, threads: int | None = None):
+                 device: str | None = None, threads: int | None = None,
+                 bf16: bool | None = None):
         self.vocab_size = vocab_size
         self.min_frequency = min_frequency
         self.hidden_size = hidden_size
@@ -111,12 +117,14 @@ class MaskedLMPretrainer:
         self.seed = seed
         self.device = device
         self.threads = threads
+        self.bf16 = bf16
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "vocab_size", "min_frequency", "hidden_size", "layers", "heads", "intermediate_size",
             "seq_len", "batch_size", "lr", "warmup", "weight_decay", "mask_prob", "epochs",
-            "max_minutes", "eval_every", "log_every", "heldout", "seed", "device", "threads")}
+            "max_minutes", "eval_every", "log_every", "heldout", "seed", "device", "threads",
+            "bf16")}
 
     def _network(self, tokenizer):
         _, transformers = torch_and_transformers()
@@ -151,7 +159,7 @@ class MaskedLMPretrainer:
     def _write_log(self, out: Path) -> None:
         (out / "pretrain.json").write_text(json.dumps({
             "params": self.get_params(), "corpus": self.corpus_, "parameters": self.parameters_,
-            "steps": self.steps_, "minutes": round(self.seconds_ / 60, 2),
+            "bf16": self.bf16_, "steps": self.steps_, "minutes": round(self.seconds_ / 60, 2),
             "best_step": self.best_step_, "best_heldout_loss": self.best_heldout_loss_,
             "loss_curve": self.loss_curve_}, indent=1))
 
@@ -182,6 +190,7 @@ class MaskedLMPretrainer:
         device = pick_device(self.device)
         net.to(device)
         self.parameters_ = count_parameters(net)[1]
+        self.bf16_ = use_bf16(self.bf16, device)
         tok = self.tokenizer_
         special = [tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.sep_token_id,
                    tok.mask_token_id]
@@ -234,7 +243,8 @@ class MaskedLMPretrainer:
                 for group in opt.param_groups:
                     group["lr"] = self.lr * budget.lr_factor(step)
                 inputs, labels = masked(rows[start:start + self.batch_size], gen)
-                loss = self._mlm_loss(net, inputs.to(device), labels.to(device))
+                with bf16_autocast(self.bf16_, device):
+                    loss = self._mlm_loss(net, inputs.to(device), labels.to(device))
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                 opt.step()

@@ -18,6 +18,7 @@ from shopmind.evaluate import classification_metrics
 from shopmind.finetune.data import input_lengths, length_batches, tokenize_rows
 from shopmind.finetune.models import torch_and_transformers
 from shopmind.finetune.schedule import Budget
+from shopmind.torch_utils import bf16_autocast, use_bf16
 
 __all__ = ["TrainingSplit", "TrainingReport", "train_classifier", "predict_logits"]
 
@@ -42,10 +43,13 @@ class TrainingReport:
     steps: int = 0
     seconds: float = 0.0
     stopped_by: str = "epochs"
+    bf16: bool = False
+    """Whether training ran its matrix products in bfloat16."""
 
 
 def _autocast(torch, device):
-    """bf16 autocast on CUDA (twice the speed, same accuracy for fine-tuning); none on CPU."""
+    """Inference: bf16 autocast on CUDA (twice the speed, same accuracy); none on the CPU, where
+    a saved, reloaded or LoRA-merged classifier must score the same to 1e-5."""
     if device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
     import contextlib
@@ -88,12 +92,15 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                      weight_decay: float = 0.01, class_weight: np.ndarray | None = None,
                      patience: int | None = 2, eval_every: int | None = None,
                      max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
+                     bf16: bool | None = None,
                      progress: Callable[[dict], None] | None = None) -> TrainingReport:
     """Fine-tune ``net`` in place on ``train``; returns what happened.
 
     ``eval_every`` steps (default: once per epoch) the dev split is scored; training stops after
     ``patience`` evaluations without a better ``metric`` (ties go to the lower dev loss), and
-    the best weights are put back. ``progress`` receives a dict after every step.
+    the best weights are put back. ``progress`` receives a dict after every step. ``bf16``
+    runs the training steps' matrix products in bfloat16 (see :func:`shopmind.torch_utils.use_bf16`;
+    the loss, weights and optimizer state stay float32).
     """
     torch, _ = torch_and_transformers()
     device = next(net.parameters()).device
@@ -113,7 +120,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
         {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0}],
         lr=lr)
     target = torch.from_numpy(np.asarray(train.y, dtype=np.int64))
-    report = TrainingReport()
+    report = TrainingReport(bf16=use_bf16(bf16, device))
     best: tuple | None = None
     best_state: dict | None = None
     evals_since_best = 0
@@ -143,7 +150,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                 group["lr"] = lr * budget.lr_factor(step)
             batch = {k: v.to(device) for k, v in
                      tokenize_rows(tokenizer, train.texts, train.pairs, rows, max_length).items()}
-            with _autocast(torch, device):
+            with bf16_autocast(report.bf16, device):
                 logits = net(**batch).logits
             loss = loss_on_device(logits.float(), target[rows].to(device))
             loss.backward()

@@ -91,6 +91,9 @@ class SASRecNet(nn.Module):
         self.text_projection = None
         if text_dim:
             self.register_buffer("text_vectors", torch.zeros(n_items, text_dim))
+            # Per item, how much of its ID embedding counts (1 by default; SASRec's
+            # ``id_shrinkage`` lowers it for items with few training events).
+            self.register_buffer("id_gate", torch.ones(n_items + 1))
             self.text_projection = nn.Linear(text_dim, hidden, bias=False)
             nn.init.xavier_normal_(self.text_projection.weight)
 
@@ -99,6 +102,7 @@ class SASRecNet(nn.Module):
         table = self.item_embedding.weight
         if self.text_projection is None:
             return table
+        table = table * self.id_gate[:, None]
         text = self.text_projection(self.text_vectors)
         return table + F.pad(text, (0, 0, 1, 0))
 
