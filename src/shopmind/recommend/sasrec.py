@@ -46,6 +46,11 @@ def _torch_threads(threads: int | None):
         torch.set_num_threads(before)
 
 
+def _item_counts(interactions) -> torch.Tensor:
+    """Training events per item index, as floats."""
+    return torch.from_numpy(np.bincount(interactions.items, minlength=interactions.n_items)).float()
+
+
 def _pad(windows: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded tokens (item index + 1, 0 = padding) and lengths of item-index windows."""
     lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
@@ -149,9 +154,8 @@ class SASRec(Recommender):
         self.net_ = self._new_net(interactions.n_items, 0 if text is None else text.shape[1])
         if text is not None:
             self.net_.text_vectors.copy_(torch.from_numpy(text))
-            if self.id_shrinkage:
-                counts = np.bincount(interactions.items, minlength=interactions.n_items)
-                self.net_.id_gate[1:] = torch.from_numpy(counts / (counts + self.id_shrinkage))
+            self._scale_id_gate(torch.ones_like(self.net_.id_gate), _item_counts(interactions),
+                                self.id_shrinkage)
         optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay, betas=(0.9, 0.98))
         users = np.flatnonzero(interactions.lengths >= 2)  # one item predicts nothing
@@ -201,8 +205,7 @@ class SASRec(Recommender):
         is a property of the data, hence measured rather than fixed."""
         if self.net_.text_projection is None or len(users) == 0:
             return 0.0
-        counts = torch.from_numpy(np.bincount(interactions.items,
-                                              minlength=interactions.n_items)).float()
+        counts = _item_counts(interactions)
         trained = self.net_.id_gate.clone()
         self.shrinkage_valid_ndcg_ = {}
         for k in SCORE_SHRINKAGE_GRID:
@@ -215,8 +218,9 @@ class SASRec(Recommender):
                   flush=True)
         return float(best)
 
-    def _scale_id_gate(self, trained: torch.Tensor, counts: torch.Tensor, k: float) -> None:
-        gate = trained.clone()
+    def _scale_id_gate(self, base: torch.Tensor, counts: torch.Tensor, k: float) -> None:
+        """Set the ID gate to ``base`` × n / (n + k) per item (``base`` alone for k = 0)."""
+        gate = base.clone()
         if k:
             gate[1:] *= counts / (counts + k)
         self.net_.id_gate.copy_(gate)
