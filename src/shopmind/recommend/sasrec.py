@@ -25,10 +25,11 @@ from shopmind.evaluate.splits import leave_one_out
 from shopmind.recommend.base import Recommendations, Recommender, _as_batch, histories_matrix
 from shopmind.recommend.item_text import item_text_vectors
 from shopmind.recommend.transformer import SASRecNet
-from shopmind.torch_utils import bf16_is_fast
+from shopmind.torch_utils import bf16_autocast, use_bf16
 
 __all__ = ["SASRec"]
 
+_CPU = torch.device("cpu")  # SASRec trains on the CPU
 SCORE_BATCH = 1024
 """Histories scored per forward pass: bounds memory at SCORE_BATCH × n_items floats."""
 QUERY_GROUP = 128  # histories encoded together (similar lengths, so little padding)
@@ -244,14 +245,14 @@ class SASRec(Recommender):
                      rng: np.random.Generator) -> float:
         self.net_.train()
         self._scoring_table = None  # the weights are about to change
-        bf16 = bf16_is_fast() if self.bf16 is None else self.bf16
+        bf16 = use_bf16(self.bf16, _CPU)
         total, count = 0.0, 0
         for batch in self._batches(users, interactions.lengths, rng):
             windows = [interactions.sequence(u)[-(self.max_len + 1):] for u in batch]
             inputs, lengths = _pad([w[:-1] for w in windows])
             targets, _ = _pad([w[1:] for w in windows])
             real = targets > 0
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with bf16_autocast(bf16, _CPU):
                 embeddings = self.net_.embeddings()
                 outputs = self.net_(inputs, lengths, embeddings)[real]
                 logits = outputs @ embeddings[1:].T
