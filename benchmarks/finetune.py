@@ -42,9 +42,11 @@ from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer  # noqa: E
 # 5e-4 0.769 / 0.806, 1e-3 0.761 / 0.772, 2e-3 0.697 / not run.
 SEMEVAL = {"max_length": 96, "batch_size": 32, "epochs": 10, "patience": 2,
            "full_lr": 5e-5, "lora_lr": 5e-4, "lora_r": 16, "lora_alpha": 32, "minutes": 10.0}
-CHINESE_ENCODER = {"vocab_size": 8000, "hidden_size": 256, "layers": 4, "heads": 4,
-                   "seq_len": 128, "batch_size": 32, "lr": 7e-4, "warmup": 0.05}
-CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 2,
+# Chinese as learned multi-character pieces: the same network fine-tuned from random weights
+# reached 0.934 dev accuracy with them, 0.917 with single characters (2 epochs each)
+CHINESE_ENCODER = {"vocab_size": 16000, "cjk": "pieces", "hidden_size": 256, "layers": 4,
+                   "heads": 4, "seq_len": 128, "batch_size": 32, "lr": 7e-4, "warmup": 0.05}
+CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 4,
                     "eval_every": 250, "dev_rows": 1500}
 QUICK = {"semeval_train": 64, "semeval_test": 48, "zh_train": 600, "zh_test": 200,
          "minutes": 0.1}
@@ -134,6 +136,34 @@ def run_semeval(folder: Path, quick: bool, threads: int | None) -> list[dict]:
 # --------------------------------------------------------------------------- Chinese
 
 
+def encoder_size(quick: bool) -> dict:
+    """The Chinese encoder's size and pre-training settings (tiny with ``--quick``)."""
+    size = dict(CHINESE_ENCODER)
+    if quick:
+        size.update(vocab_size=2000, hidden_size=32, layers=1, heads=2, seq_len=64)
+    return size
+
+
+def pretrain_encoder(texts, out: Path, minutes: float, quick: bool,
+                     threads: int | None = None) -> dict:
+    """Pre-train the Chinese encoder on ``texts`` for ``minutes`` into ``out``; what happened."""
+    size = encoder_size(quick)
+    corpus = [t for t in texts if t.strip()]
+    pretrainer = MaskedLMPretrainer(**size, epochs=1000, max_minutes=minutes,
+                                    eval_every=50 if quick else 200, threads=threads)
+    print(f"   pre-training {size} for {minutes} min on {len(corpus):,} reviews", flush=True)
+    with peak_mb_during() as memory:
+        pretrainer.fit(corpus, out, progress=_log(100))
+    held = [e for e in pretrainer.loss_curve_ if "heldout_loss" in e]
+    return {"corpus": pretrainer.corpus_, "parameters": pretrainer.parameters_,
+            "steps": pretrainer.steps_, "minutes": round(pretrainer.seconds_ / 60, 2),
+            "best_step": pretrainer.best_step_, "config": size,
+            "loss_curve": pretrainer.loss_curve_,
+            "heldout_mlm_loss_first": held[0]["heldout_loss"] if held else None,
+            "heldout_mlm_loss_best": pretrainer.best_heldout_loss_,
+            "peak_mb": memory["peak_mb"], "path": str(out)}
+
+
 def _subsample(texts, labels, n, seed):
     if len(texts) <= n:
         return texts, labels
@@ -157,9 +187,7 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
     results = []
 
     # 1. pre-training on the train split's texts only (or an encoder an earlier run left)
-    size = dict(CHINESE_ENCODER)
-    if quick:
-        size.update(vocab_size=2000, hidden_size=32, layers=1, heads=2, seq_len=64)
+    size = encoder_size(quick)
     if encoder is not None:
         encoder_dir = encoder
         log = json.loads((encoder / "pretrain.json").read_text())
@@ -171,28 +199,12 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
         pretraining["heldout_mlm_loss_best"] = log["best_heldout_loss"]
         pretraining["path"] = str(encoder)
         pretraining["reused"] = True
-        pretrain_seconds = log["minutes"] * 60
         print(f"   reusing the encoder at {encoder}: {log['steps']} steps, {log['minutes']} min",
               flush=True)
     else:
         encoder_dir = work / "zh-encoder"
-        corpus = [t for t in train_x if t.strip()]
-        pretrainer = MaskedLMPretrainer(**size, epochs=1000, max_minutes=pretrain_minutes,
-                                        eval_every=50 if quick else 200, threads=threads)
-        print(f"   pre-training {size} for {pretrain_minutes} min on {len(corpus):,} reviews",
-              flush=True)
-        with peak_mb_during() as memory:
-            pretrainer.fit(corpus, encoder_dir, progress=_log(100))
-        held = [e for e in pretrainer.loss_curve_ if "heldout_loss" in e]
-        pretraining = {"corpus": pretrainer.corpus_, "parameters": pretrainer.parameters_,
-                       "steps": pretrainer.steps_,
-                       "minutes": round(pretrainer.seconds_ / 60, 2),
-                       "best_step": pretrainer.best_step_, "config": size,
-                       "loss_curve": pretrainer.loss_curve_,
-                       "heldout_mlm_loss_first": held[0]["heldout_loss"] if held else None,
-                       "heldout_mlm_loss_best": pretrainer.best_heldout_loss_,
-                       "peak_mb": memory["peak_mb"], "path": str(encoder_dir)}
-        pretrain_seconds = pretrainer.seconds_
+        pretraining = pretrain_encoder(train_x, encoder_dir, pretrain_minutes, quick, threads)
+    pretrain_seconds = pretraining["minutes"] * 60
     pretraining["tokens_seen"] = pretraining["steps"] * size["batch_size"] * size["seq_len"]
     print(f"   pre-trained: {pretraining['steps']} steps, {pretraining['minutes']} min, held-out "
           f"MLM loss {pretraining['heldout_mlm_loss_first']} -> "
@@ -214,6 +226,7 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
         start = time.perf_counter()
         encoder_proba = clf.predict_proba(test_x)
         seconds = time.perf_counter() - start
+    clf.save(work / "zh-classifier")
     predicted = clf.classes_[np.argmax(encoder_proba, axis=1)]
     report = clf.report_
     results.append({

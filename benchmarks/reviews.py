@@ -1,6 +1,7 @@
 """Review intelligence on real data: Chinese review sentiment and aspect-level sentiment.
 
     python benchmarks/reviews.py --data ../shared/data --out FILE.json [--quick] [--finetune]
+        [--encoder-minutes M | --encoder DIR]
 
 ``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
 Every dataset found there is run with the same settings — nothing is tuned per dataset:
@@ -10,11 +11,14 @@ Every dataset found there is run with the same settings — nothing is tuned per
   (+ dev when present), evaluate on test. shopmind's calibrated n-gram ensemble against a
   character 1–3-gram TF-IDF logistic regression, SnowNLP (pretrained) and the bare lexicon; and
   the full review analyzer's throughput (reviews/second with clause sentiment and aspects).
+  With ``--encoder-minutes M`` (or ``--encoder DIR``) also the n-gram ensemble stacked with our
+  own encoder, pre-trained for M minutes on the training texts and fine-tuned on them.
 * ``absa/<name>/`` — aspect-term sentiment: files of 3-line records (sentence with ``$T$``,
   aspect term, polarity), paired by the words train/test in their names (Chinese files with
   characters separated by spaces are rejoined). shopmind's aspect-term classifier against a
   sentence-only logistic regression (blind to the aspect) and the majority class; with
-  ``--finetune`` also the packaged MiniLM fine-tuned as a sentence-pair classifier on English sets.
+  ``--finetune`` also the packaged MiniLM fine-tuned (LoRA, early stopping on 10 % of train)
+  as a sentence-pair classifier on English sets.
   CSV files with review text and aspect-category columns valued -2/-1/0/1 (Meituan ASAP) are
   run as aspect-category sentiment: (review, category) pairs, -2 (not mentioned) left out.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -182,7 +187,8 @@ def _sentiment_metrics(y, proba: np.ndarray, classes) -> dict:
     return {k: round(v, 4) for k, v in metrics.items()}
 
 
-def run_sentiment(folder: Path, quick: bool) -> list[dict]:
+def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
+                  encoder_minutes: float = 0.0) -> list[dict]:
     name = folder.name
     train_texts, train_labels = read_sentiment(folder / "train.csv")
     if (folder / "dev.csv").exists():
@@ -240,7 +246,42 @@ def run_sentiment(folder: Path, quick: bool) -> list[dict]:
     snow = _snownlp_row(name, test_texts, test_labels, model.classes_, quick)
     if snow:
         results.append(snow)
+    if encoder is not None or encoder_minutes:
+        results.append(_encoder_stack_row(name, train, test, quick, encoder, encoder_minutes))
     return results
+
+
+def _encoder_stack_row(name: str, train, test, quick: bool, encoder: Path | None,
+                       minutes: float) -> dict:
+    """The n-gram ensemble stacked with our own encoder fine-tuned on the same reviews.
+
+    The encoder is ``encoder`` (pre-trained earlier) or pre-trained here for ``minutes`` on the
+    training texts, with the settings of benchmarks/finetune.py; it is fine-tuned once, on the
+    90 % of train the stack does not hold out (only the n-gram ensemble is refitted on all)."""
+    from finetune import CHINESE_FINETUNE, pretrain_encoder
+
+    from shopmind.reviews import StackedSentimentClassifier, TransformerClassifier
+
+    if encoder is not None:
+        pretraining = {"path": str(encoder), "reused": True}
+    else:
+        encoder = Path(tempfile.mkdtemp(prefix="shopmind-zh-encoder-"))
+        pretraining = pretrain_encoder(train[0], encoder, minutes, quick)
+        pretraining.pop("loss_curve")
+    fine_tuning = dict(lr=CHINESE_FINETUNE["lr"], batch_size=CHINESE_FINETUNE["batch_size"],
+                       max_length=64 if quick else CHINESE_FINETUNE["max_length"],
+                       epochs=1 if quick else CHINESE_FINETUNE["epochs"], warmup=0.06)
+    stack = StackedSentimentClassifier(
+        {"ngram": NgramSentimentClassifier(),
+         "encoder": TransformerClassifier(model=str(encoder), **fine_tuning)},
+        holdout=0.1, refit=["ngram"])
+    print(f"   stacking the n-gram ensemble with the encoder fine-tuned {fine_tuning}", flush=True)
+    row = _fitted_sentiment_row("shopmind-ngram+encoder-stack", False, name, stack, train, test)
+    row.update(holdout_accuracy={k: round(v, 4) for k, v in stack.holdout_accuracy_.items()},
+               encoder_pretraining=pretraining, encoder_fine_tuning=fine_tuning)
+    print(f"   n-gram + encoder stack: {row['metrics']} (held out: {row['holdout_accuracy']})",
+          flush=True)
+    return row
 
 
 def _fitted_sentiment_row(name: str, baseline: bool, dataset: str, model, train, test) -> dict:
@@ -332,7 +373,11 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         from shopmind.reviews import TransformerPairClassifier
 
         start = time.perf_counter()
-        net = TransformerPairClassifier(epochs=3, batch_size=16, lr=5e-5).fit(
+        # the recipe of benchmarks/finetune.py (LoRA, its rate chosen on SemEval's dev splits;
+        # 10 % of train held out for early stopping)
+        net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 10,
+                                        batch_size=32, max_length=96, dev_share=0.1,
+                                        patience=2).fit(
             train["text"], train["term"], train["label"])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
@@ -340,6 +385,7 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         results.append(row("shopmind-minilm-pair-finetuned", False, predicted, fit_seconds,
                            time.perf_counter() - start,
                            epoch_seconds=[round(s, 1) for s in net.epoch_seconds_],
+                           dev_history=net.dev_history_,
                            loss_curve=[round(v, 4) for v in net.loss_curve_]))
         print(f"   MiniLM fine-tuned: {results[-1]['metrics']}", flush=True)
 
@@ -380,6 +426,12 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="subsampled, seconds-long run")
     parser.add_argument("--finetune", action="store_true",
                         help="also fine-tune the packaged MiniLM on English aspect sets (slow on CPU)")
+    parser.add_argument("--encoder-minutes", type=float, default=0.0,
+                        help="also pre-train our own encoder this long on each sentiment set's "
+                        "training texts and stack it, fine-tuned, with the n-gram ensemble")
+    parser.add_argument("--encoder", type=Path, default=None,
+                        help="stack this pre-trained encoder (a `shopmind pretrain` folder) "
+                        "instead of pre-training one")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         sys.exit(f"no data folder at {args.data}")
@@ -389,7 +441,7 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     results: list[dict] = []
     for folder in sentiment:
-        results += run_sentiment(folder, args.quick)
+        results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
             results += run_aspects(name, train, test, args.quick, args.finetune)

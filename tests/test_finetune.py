@@ -293,3 +293,19 @@ def test_packaged_minilm_full_and_lora(tmp_path):
         loaded = FineTunedClassifier.load(clf.save(tmp_path / f"minilm-{lora}"))
         assert np.allclose(loaded.predict_proba(texts[:4]), clf.predict_proba(texts[:4]),
                            atol=1e-5)
+
+
+def test_chinese_pieces_survive_the_model_directory(tmp_path):
+    """With cjk="pieces" the tokenizer learns multi-character tokens, and the saved encoder's
+    tokenizer cuts text the same way when fine-tuning loads it back."""
+    texts = ["质量很好，物流很快", "质量不好，物流很慢", "价格便宜，质量很好", "客服态度很差"] * 30
+    pretrainer = MaskedLMPretrainer(vocab_size=120, hidden_size=32, layers=1, heads=2,
+                                    seq_len=32, batch_size=8, epochs=1, threads=1,
+                                    cjk="pieces").fit(texts, tmp_path / "enc")
+    pieces = pretrainer.tokenizer_.tokenize("质量很好，物流很慢")
+    assert any(len(p.removeprefix("##")) > 1 for p in pieces)
+    reloaded = transformers.AutoTokenizer.from_pretrained(tmp_path / "enc")
+    assert reloaded.tokenize("质量很好，物流很慢") == pieces
+    assert json.loads((tmp_path / "enc" / "pretrain.json").read_text())["params"]["cjk"] == "pieces"
+    with pytest.raises(ConfigError, match="cjk"):
+        train_tokenizer(texts, cjk="words")

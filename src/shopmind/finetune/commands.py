@@ -149,6 +149,8 @@ def pretrain_command(
                                          "input the encoder accepts)")] = 128,
     batch_size: Annotated[int, typer.Option(help="rows per step")] = 32,
     lr: Annotated[float, typer.Option(help="peak learning rate")] = 5e-4,
+    cjk: Annotated[str, typer.Option(help="Chinese as single characters (chars) or learned "
+                                     "multi-character pieces (pieces)")] = "chars",
 ) -> None:
     """Pre-train a small BERT encoder (and its character-aware tokenizer) on your own text by
     masked-language modelling; the output directory is a model `shopmind finetune --model`
@@ -160,7 +162,7 @@ def pretrain_command(
         console.print(f"corpus: {len(texts):,} documents, {sum(map(len, texts)):,} characters")
         pretrainer = MaskedLMPretrainer(vocab_size=vocab_size, hidden_size=hidden, layers=layers,
                                         heads=heads, seq_len=seq_len, batch_size=batch_size,
-                                        lr=lr, epochs=epochs, max_minutes=minutes)
+                                        lr=lr, epochs=epochs, max_minutes=minutes, cjk=cjk)
         with _progress_bar("pre-training") as update:
             pretrainer.fit(texts, out, progress=update)
     curve = pretrainer.loss_curve_

@@ -78,7 +78,9 @@ class MaskedLMPretrainer:
     """Train a tokenizer and a BERT encoder from scratch on ``texts``; write a model directory.
 
     Size: ``hidden_size``, ``layers``, ``heads``, ``intermediate_size`` (default 4 × hidden),
-    ``seq_len`` (also the longest input the encoder accepts later). Budget: ``epochs`` over the
+    ``seq_len`` (also the longest input the encoder accepts later). Tokens: ``vocab_size``,
+    ``min_frequency`` and ``cjk`` (Chinese as single characters or learned multi-character
+    pieces; see :mod:`shopmind.finetune.tokenizer`). Budget: ``epochs`` over the
     packed corpus or ``max_minutes`` of wall clock, whichever ends first. ``bf16`` trains with
     bfloat16 matrix products (weights, optimizer state and the loss stay float32; the held-out
     loss is scored in float32): ``None`` turns it on where it is fast — CUDA, or a CPU with
@@ -96,7 +98,7 @@ class MaskedLMPretrainer:
                  epochs: float = 1.0, max_minutes: float | None = None, eval_every: int = 200,
                  log_every: int = 20, heldout: float = 0.02, seed: int = 0,
                  device: str | None = None, threads: int | None = None,
-                 bf16: bool | None = None):
+                 bf16: bool | None = None, cjk: str = "chars"):
         self.vocab_size = vocab_size
         self.min_frequency = min_frequency
         self.hidden_size = hidden_size
@@ -118,13 +120,14 @@ class MaskedLMPretrainer:
         self.device = device
         self.threads = threads
         self.bf16 = bf16
+        self.cjk = cjk
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "vocab_size", "min_frequency", "hidden_size", "layers", "heads", "intermediate_size",
             "seq_len", "batch_size", "lr", "warmup", "weight_decay", "mask_prob", "epochs",
             "max_minutes", "eval_every", "log_every", "heldout", "seed", "device", "threads",
-            "bf16")}
+            "bf16", "cjk")}
 
     def _network(self, tokenizer):
         _, transformers = torch_and_transformers()
@@ -178,7 +181,7 @@ class MaskedLMPretrainer:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         self.tokenizer_ = train_tokenizer(texts, self.vocab_size, self.min_frequency,
-                                          max_length=self.seq_len)
+                                          max_length=self.seq_len, cjk=self.cjk)
         rows = pack_sequences(self.tokenizer_, texts, self.seq_len)
         rng.shuffle(rows)
         n_held = min(256, int(len(rows) * self.heldout)) if len(rows) > 4 else 0
