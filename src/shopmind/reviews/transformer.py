@@ -24,6 +24,7 @@ import numpy as np
 
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.base import as_texts
+from shopmind.reviews.ngram import _stratified_holdout
 
 __all__ = ["TransformerClassifier", "TransformerPairClassifier"]
 
@@ -71,7 +72,8 @@ class _FineTuned:
         if len(labels) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
         dev = None
-        held = _stratified_rows(labels, self.dev_share, self.seed) if self.dev_share else []
+        codes = np.unique(labels.astype(str), return_inverse=True)[1]
+        held = _stratified_holdout(codes, self.dev_share, self.seed) if self.dev_share else []
         if len(held):
             keep = np.setdiff1d(np.arange(len(texts)), held)
             dev = ([texts[i] for i in held], labels[held],
@@ -122,18 +124,6 @@ class _FineTuned:
         model._inner = FineTunedClassifier.load(path, device=model.device)
         model._expose()
         return model
-
-
-def _stratified_rows(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """About ``share`` of the rows of every label (at least one row of a label seen twice)."""
-    rng = np.random.default_rng(seed)
-    held = []
-    for value in dict.fromkeys(map(str, labels)):
-        rows = np.flatnonzero(labels.astype(str) == value)
-        take = min(len(rows) - 1, max(1, int(round(share * len(rows)))))
-        if take > 0:
-            held.append(rng.choice(rows, take, replace=False))
-    return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)
 
 
 class TransformerClassifier(_FineTuned):
