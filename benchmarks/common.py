@@ -14,6 +14,7 @@ import platform
 import resource
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 __all__ = ["REPO", "SHARED_DATA", "machine", "git_commit", "peak_mb", "peak_mb_during",
-           "median_seconds", "write_results", "print_table"]
+           "median_seconds", "write_results", "merge_with_earlier", "print_table"]
 
 
 def machine() -> dict:
@@ -105,6 +106,29 @@ def write_results(path: str | Path, benchmark: str, dataset: str, protocol: str,
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     return doc
+
+
+def merge_with_earlier(path: str | Path, results: list[dict], part_of: Callable[[dict], str],
+                       quick: bool, wall_seconds: float) -> tuple[list[dict], dict]:
+    """This run's ``results`` plus, from the file an earlier run wrote at ``path``, the rows of
+    the parts (``part_of(row)``: a dataset, a task) not run now; and ``runs_merged``, which
+    command and commit made each part. Rows of a run of the other size (``--quick``) are not kept.
+    """
+    now = {part_of(r) for r in results}
+    run = {"commit": git_commit(), "command": "python " + " ".join(sys.argv),
+           "wall_seconds": round(wall_seconds, 1)}
+    runs = {part: run for part in sorted(now)}
+    try:
+        earlier = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return results, runs
+    if earlier.get("quick", False) != quick:
+        return results, runs
+    kept = [r for r in earlier.get("results", []) if part_of(r) not in now]
+    made_by = earlier.get("runs_merged", {})
+    for part in sorted({part_of(r) for r in kept}):
+        runs[part] = made_by.get(part, {"commit": earlier.get("commit"), "command": "unknown"})
+    return kept + results, runs
 
 
 def print_table(results: list[dict], columns: list[str]) -> None:

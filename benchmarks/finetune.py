@@ -9,13 +9,14 @@
   split carved from train (10 %, seed 0); accuracy and macro-F1 on the test file, trainable
   parameters, seconds per epoch.
 * ``chinese`` — ``reviews-zh/online_shopping_10_cats``: a tokenizer and a BERT encoder
-  pre-trained from scratch (masked LM, wall-clock budget) on the train split's review texts
-  only, then fine-tuned on train (dev subset for checkpoint selection, time budget), evaluated on
-  test; against the character 1-3-gram TF-IDF logistic regression of ``benchmarks/reviews.py``
-  (fit on train + dev, as there) on the same test split.
+  pre-trained from scratch (masked LM, wall-clock budget) on the texts of train and dev (never
+  test), then fine-tuned on train and dev less 1,500 dev reviews that choose the checkpoint
+  (time budget), evaluated on test; against the character 1-3-gram TF-IDF logistic regression of
+  ``benchmarks/reviews.py`` (fit on train + dev, as there) on the same test split.
 
-``--tasks`` runs a part; results of the other parts already in ``--out`` are kept, so parts run
-separately end in one JSON. Models are written under ``--work`` (default a folder in /tmp).
+``--tasks`` runs a part; results of the other parts already in ``--out`` are kept (their
+commands in ``runs_merged``), so parts run separately end in one JSON. Models are written
+under ``--work`` (default a folder in /tmp).
 ``--quick``: tiny subsets and tiny models, seconds to a minute.
 """
 
@@ -31,8 +32,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED_DATA, peak_mb_during, print_table, write_results  # noqa: E402
-from reviews import aspect_datasets, read_sentiment  # noqa: E402
+from common import (  # noqa: E402
+    SHARED_DATA,
+    merge_with_earlier,
+    peak_mb_during,
+    print_table,
+    write_results,
+)
+from reviews import aspect_datasets, read_sentiment, subsample  # noqa: E402
 
 from shopmind.evaluate import classification_metrics  # noqa: E402
 from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer  # noqa: E402
@@ -46,7 +53,7 @@ SEMEVAL = {"max_length": 96, "batch_size": 32, "epochs": 10, "patience": 2,
 # reached 0.934 dev accuracy with them, 0.917 with single characters (2 epochs each)
 CHINESE_ENCODER = {"vocab_size": 16000, "cjk": "pieces", "hidden_size": 256, "layers": 4,
                    "heads": 4, "seq_len": 128, "batch_size": 32, "lr": 7e-4, "warmup": 0.05}
-CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 4,
+CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 4, "warmup": 0.06,
                     "eval_every": 250, "dev_rows": 1500}
 QUICK = {"semeval_train": 64, "semeval_test": 48, "zh_train": 600, "zh_test": 200,
          "minutes": 0.1}
@@ -144,6 +151,13 @@ def encoder_size(quick: bool) -> dict:
     return size
 
 
+def finetune_settings(quick: bool) -> dict:
+    """How the Chinese encoder is fine-tuned (shorter inputs with ``--quick``)."""
+    return {"lr": CHINESE_FINETUNE["lr"], "batch_size": CHINESE_FINETUNE["batch_size"],
+            "max_length": 64 if quick else CHINESE_FINETUNE["max_length"],
+            "epochs": CHINESE_FINETUNE["epochs"], "warmup": CHINESE_FINETUNE["warmup"]}
+
+
 def pretrain_encoder(texts, out: Path, minutes: float, quick: bool,
                      threads: int | None = None) -> dict:
     """Pre-train the Chinese encoder on ``texts`` for ``minutes`` into ``out``; what happened."""
@@ -164,11 +178,12 @@ def pretrain_encoder(texts, out: Path, minutes: float, quick: bool,
             "peak_mb": memory["peak_mb"], "path": str(out)}
 
 
-def _subsample(texts, labels, n, seed):
-    if len(texts) <= n:
-        return texts, labels
-    rows = np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False))
-    return [texts[i] for i in rows], labels[rows]
+def _split(texts, labels, n, seed):
+    """``n`` random rows of ``(texts, labels)`` and the rest, each in the original order."""
+    chosen = np.zeros(len(texts), dtype=bool)
+    chosen[np.random.default_rng(seed).choice(len(texts), min(n, len(texts)), replace=False)] = True
+    return tuple(([t for t, c in zip(texts, chosen) if c == side], labels[chosen == side])
+                 for side in (True, False))
 
 
 def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
@@ -179,14 +194,15 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
     dev_x, dev_y = read_sentiment(folder / "dev.csv")
     test_x, test_y = read_sentiment(folder / "test.csv")
     if quick:
-        train_x, train_y = _subsample(train_x, train_y, QUICK["zh_train"], 0)
-        dev_x, dev_y = _subsample(dev_x, dev_y, QUICK["zh_test"], 2)
-        test_x, test_y = _subsample(test_x, test_y, QUICK["zh_test"], 1)
+        train_x, train_y = subsample(train_x, train_y, QUICK["zh_train"], 0)
+        dev_x, dev_y = subsample(dev_x, dev_y, QUICK["zh_test"], 2)
+        test_x, test_y = subsample(test_x, test_y, QUICK["zh_test"], 1)
     print(f"== {name}: {len(train_x):,} train, {len(dev_x):,} dev, {len(test_x):,} test",
           flush=True)
     results = []
 
-    # 1. pre-training on the train split's texts only (or an encoder an earlier run left)
+    # 1. pre-training on the texts of train and dev, which the n-gram baseline also learns from
+    #    (or an encoder an earlier run left)
     size = encoder_size(quick)
     if encoder is not None:
         encoder_dir = encoder
@@ -203,25 +219,26 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
               flush=True)
     else:
         encoder_dir = work / "zh-encoder"
-        pretraining = pretrain_encoder(train_x, encoder_dir, pretrain_minutes, quick, threads)
+        pretraining = pretrain_encoder(train_x + dev_x, encoder_dir, pretrain_minutes, quick,
+                                       threads)
     pretrain_seconds = pretraining["minutes"] * 60
     pretraining["tokens_seen"] = pretraining["steps"] * size["batch_size"] * size["seq_len"]
     print(f"   pre-trained: {pretraining['steps']} steps, {pretraining['minutes']} min, held-out "
           f"MLM loss {pretraining['heldout_mlm_loss_first']} -> "
           f"{pretraining['heldout_mlm_loss_best']}", flush=True)
 
-    # 2. fine-tuning from the best checkpoint, dev subset for checkpoint selection
-    sel_x, sel_y = _subsample(dev_x, dev_y, CHINESE_FINETUNE["dev_rows"], 3)
-    params = dict(lr=CHINESE_FINETUNE["lr"], batch_size=CHINESE_FINETUNE["batch_size"],
-                  max_length=64 if quick else CHINESE_FINETUNE["max_length"],
-                  epochs=CHINESE_FINETUNE["epochs"], max_minutes=finetune_minutes,
+    # 2. fine-tuning from the best checkpoint on train and most of dev (the baseline fits on both);
+    #    the remaining dev rows choose the checkpoint
+    (sel_x, sel_y), (rest_x, rest_y) = _split(dev_x, dev_y, CHINESE_FINETUNE["dev_rows"], 3)
+    fit_x, fit_y = train_x + rest_x, np.concatenate([train_y, rest_y])
+    params = dict(finetune_settings(quick), max_minutes=finetune_minutes,
                   eval_every=20 if quick else CHINESE_FINETUNE["eval_every"], patience=None,
-                  warmup=0.06, threads=finetune_threads or threads)
+                  threads=finetune_threads or threads)
     print(f"   fine-tuning: {params}", flush=True)
     with peak_mb_during() as memory:
         clf = FineTunedClassifier(model=encoder_dir, **params)
         start = time.perf_counter()
-        clf.fit(train_x, train_y, dev=(sel_x, sel_y), progress=_log(100))
+        clf.fit(fit_x, fit_y, dev=(sel_x, sel_y), progress=_log(100))
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         encoder_proba = clf.predict_proba(test_x)
@@ -236,13 +253,13 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
                                                  encoder_proba[:, 1])),
         "pretraining": pretraining,
         "fit_seconds": round(fit_seconds, 1), "steps": report.steps,
-        "epochs_done": round(report.steps / np.ceil(len(train_x) / params["batch_size"]), 3),
+        "epochs_done": round(report.steps / np.ceil(len(fit_x) / params["batch_size"]), 3),
         "best_step": report.best_step, "stopped_by": report.stopped_by,
         "dev_history": report.dev_history, "epoch_seconds": [round(s, 1) for s in
                                                              report.epoch_seconds],
         "trainable_parameters": clf.trainable_parameters_, "params": clf.get_params(),
         "reviews_per_second": round(len(test_x) / max(seconds, 1e-9), 1),
-        "n_train": len(train_x), "n_dev_used": len(sel_x), "n_test": len(test_x),
+        "n_train": len(fit_x), "n_dev_used": len(sel_x), "n_test": len(test_x),
         "total_minutes_pretrain_plus_finetune": round((pretrain_seconds + fit_seconds) / 60, 1),
         "peak_mb": memory["peak_mb"]})
     print(f"   encoder: {results[-1]['metrics']}", flush=True)
@@ -280,17 +297,6 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
 
 
 # --------------------------------------------------------------------------- main
-
-
-def _merge(out: Path, tasks: list[str], results: list[dict]) -> list[dict]:
-    """Results of the parts not run now, kept from an earlier run's file."""
-    if not out.exists():
-        return results
-    try:
-        earlier = json.loads(out.read_text()).get("results", [])
-    except (json.JSONDecodeError, OSError):
-        return results
-    return [r for r in earlier if r.get("group") not in tasks] + results
 
 
 def main(argv=None) -> None:
@@ -339,17 +345,19 @@ def main(argv=None) -> None:
             notes.append(f"no online_shopping_10_cats data at {chinese}: skipped")
     for note in notes:
         print(note)
-    results = _merge(args.out, args.tasks, results)
+    wall_seconds = time.perf_counter() - started
+    results, runs = merge_with_earlier(args.out, results, lambda r: r["group"], args.quick,
+                                       wall_seconds)
     datasets = list(dict.fromkeys(r["dataset"] for r in results))
     write_results(
         args.out, "finetune", ", ".join(datasets),
         "SemEval-2014 aspect-term sentiment: fine-tune on train minus a 10 % dev split (early "
-        "stopping), evaluate on the test file; online_shopping_10_cats: pre-train on the train "
-        "split's texts, fine-tune on train (1,500 dev reviews for checkpoint selection), "
-        "evaluate on test; char n-gram LR fit on train + dev" +
+        "stopping), evaluate on the test file; online_shopping_10_cats: pre-train on the texts "
+        "of train + dev, fine-tune on train + dev less 1,500 dev reviews that choose the "
+        "checkpoint, evaluate on test; char n-gram LR fit on train + dev" +
         (" (quick: tiny subsets and models)" if args.quick else ""),
         results, quick=args.quick, tasks_run_now=args.tasks, notes=notes,
-        wall_seconds_this_run=round(time.perf_counter() - started, 1), work_dir=str(work))
+        wall_seconds_this_run=round(wall_seconds, 1), work_dir=str(work), runs_merged=runs)
     print_table(results, ["dataset", "accuracy", "macro_f1", "trainable_parameters",
                           "seconds_per_epoch", "fit_seconds"])
 

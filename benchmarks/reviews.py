@@ -1,7 +1,7 @@
 """Review intelligence on real data: Chinese review sentiment and aspect-level sentiment.
 
     python benchmarks/reviews.py --data ../shared/data --out FILE.json [--quick] [--finetune]
-        [--encoder-minutes M | --encoder DIR]
+        [--encoder-minutes M | --encoder DIR] [--merge]
 
 ``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
 Every dataset found there is run with the same settings — nothing is tuned per dataset:
@@ -22,7 +22,9 @@ Every dataset found there is run with the same settings — nothing is tuned per
   CSV files with review text and aspect-category columns valued -2/-1/0/1 (Meituan ASAP) are
   run as aspect-category sentiment: (review, category) pairs, -2 (not mentioned) left out.
 
-``--quick`` subsamples every dataset (seconds-long CI check).
+``--quick`` subsamples every dataset (seconds-long CI check). ``--merge`` keeps, from the file
+at ``--out``, the rows of datasets this run did not see (``runs_merged`` says which command made
+which dataset's rows), so a run over one folder updates a file that holds them all.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SHARED_DATA, peak_mb, print_table, write_results  # noqa: E402
+from common import SHARED_DATA, merge_with_earlier, peak_mb, print_table, write_results  # noqa: E402
 
 from shopmind.evaluate import (  # noqa: E402
     classification_metrics,
@@ -168,7 +170,8 @@ def aspect_datasets(folder: Path) -> list[tuple[str, pd.DataFrame, pd.DataFrame]
 # --------------------------------------------------------------------------- sentiment
 
 
-def _subsample(texts, labels, n: int, seed: int):
+def subsample(texts, labels, n: int, seed: int):
+    """``n`` random rows of ``(texts, labels)`` in their original order (all if there are fewer)."""
     if len(texts) <= n:
         return texts, labels
     rows = np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False))
@@ -197,8 +200,8 @@ def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
                                                                              dev_labels])
     test_texts, test_labels = read_sentiment(folder / "test.csv")
     if quick:
-        train_texts, train_labels = _subsample(train_texts, train_labels, _QUICK["train"], 0)
-        test_texts, test_labels = _subsample(test_texts, test_labels, _QUICK["test"], 1)
+        train_texts, train_labels = subsample(train_texts, train_labels, _QUICK["train"], 0)
+        test_texts, test_labels = subsample(test_texts, test_labels, _QUICK["test"], 1)
     print(f"== {name}: {len(train_texts):,} train, {len(test_texts):,} test", flush=True)
     results = []
 
@@ -258,7 +261,7 @@ def _encoder_stack_row(name: str, train, test, quick: bool, encoder: Path | None
     The encoder is ``encoder`` (pre-trained earlier) or pre-trained here for ``minutes`` on the
     training texts, with the settings of benchmarks/finetune.py; it is fine-tuned once, on the
     90 % of train the stack does not hold out (only the n-gram ensemble is refitted on all)."""
-    from finetune import CHINESE_FINETUNE, pretrain_encoder
+    from finetune import finetune_settings, pretrain_encoder
 
     from shopmind.reviews import StackedSentimentClassifier, TransformerClassifier
 
@@ -268,9 +271,9 @@ def _encoder_stack_row(name: str, train, test, quick: bool, encoder: Path | None
         encoder = Path(tempfile.mkdtemp(prefix="shopmind-zh-encoder-"))
         pretraining = pretrain_encoder(train[0], encoder, minutes, quick)
         pretraining.pop("loss_curve")
-    fine_tuning = dict(lr=CHINESE_FINETUNE["lr"], batch_size=CHINESE_FINETUNE["batch_size"],
-                       max_length=64 if quick else CHINESE_FINETUNE["max_length"],
-                       epochs=1 if quick else CHINESE_FINETUNE["epochs"], warmup=0.06)
+    fine_tuning = finetune_settings(quick)
+    if quick:
+        fine_tuning["epochs"] = 1
     stack = StackedSentimentClassifier(
         {"ngram": NgramSentimentClassifier(),
          "encoder": TransformerClassifier(model=str(encoder), **fine_tuning)},
@@ -432,6 +435,8 @@ def main(argv=None) -> None:
     parser.add_argument("--encoder", type=Path, default=None,
                         help="stack this pre-trained encoder (a `shopmind pretrain` folder) "
                         "instead of pre-training one")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the rows of datasets not run now from the file at --out")
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         sys.exit(f"no data folder at {args.data}")
@@ -445,12 +450,18 @@ def main(argv=None) -> None:
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
             results += run_aspects(name, train, test, args.quick, args.finetune)
+    wall_seconds = time.perf_counter() - started
+    extra = {}
+    if args.merge:
+        results, extra["runs_merged"] = merge_with_earlier(args.out, results,
+                                                           lambda r: r["dataset"], args.quick,
+                                                           wall_seconds)
     datasets = list(dict.fromkeys(r["dataset"] for r in results))
     write_results(args.out, "reviews", ", ".join(datasets),
                   "document sentiment: fit on train (+dev), evaluate on test; aspect sentiment: "
                   "fit on the train file, evaluate on the test file; one setting for every "
                   "dataset" + (" (quick: subsampled)" if args.quick else ""),
-                  results, quick=args.quick, wall_seconds=round(time.perf_counter() - started, 1))
+                  results, quick=args.quick, wall_seconds=round(wall_seconds, 1), **extra)
     print_table(results, ["dataset", "accuracy", "macro_f1", "fit_seconds",
                           "reviews_per_second"])
 
