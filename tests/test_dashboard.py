@@ -44,7 +44,8 @@ def test_models(shop, browser, screenshots):
     page.wait_for_selector("[data-testid=chart-metrics] rect.bar >> nth=8")  # 3 models × 3
     assert "Serving:" in page.inner_text("[data-testid=serving]")
     assert page.locator("[data-testid=chart-history] path.series").count() >= 3
-    assert page.locator("[data-testid=runs] li").count() >= 1
+    # The run list is drawn after a second round of requests (the other capabilities' versions).
+    page.wait_for_selector("[data-testid=runs] li")
     page.screenshot(path=str(screenshots / "models.png"), full_page=True)
     assert not external and not errors
 
