@@ -188,6 +188,26 @@ def test_pairs_and_errors(encoder, sentiment):
         FineTunedClassifier(model=encoder.path_).fit(["a", "b"], [1, 1])
 
 
+def test_distillation_learns_what_the_teacher_knows(encoder, sentiment):
+    """The labels are coin flips; only the teacher's probabilities carry the planted sentiment."""
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    noise = np.random.default_rng(7).integers(0, 2, len(train_y))
+    teacher = np.where(train_y[:, None] == [0, 1], 0.9, 0.1)
+    settings = dict(model=encoder.path_, epochs=8, lr=5e-3, batch_size=16, max_length=32,
+                    patience=None, threads=1)
+    taught = FineTunedClassifier(distill=1.0, **settings).fit(train_x, noise, teacher_proba=teacher)
+    assert taught.evaluate(test_x, test_y)["accuracy"] >= 0.85
+    alone = FineTunedClassifier(distill=0.0, **settings).fit(train_x, noise, teacher_proba=teacher)
+    assert alone.evaluate(test_x, test_y)["accuracy"] < 0.7
+    with pytest.raises(DataError, match="expected \\(240, 2\\)"):
+        FineTunedClassifier(**settings).fit(train_x, noise, teacher_proba=teacher[:10])
+    with pytest.raises(DataError, match="row 3 is not a probability"):
+        FineTunedClassifier(**settings).fit(train_x, noise,
+                                            teacher_proba=np.where(np.arange(240)[:, None] == 3,
+                                                                   0.7, teacher))
+    with pytest.raises(ConfigError, match="distill"):
+        FineTunedClassifier(distill=1.5, **settings).fit(train_x, noise, teacher_proba=teacher)
+
 
 def test_bf16_choice_follows_the_device():
     from shopmind.torch_utils import bf16_is_fast, use_bf16

@@ -52,7 +52,10 @@ class FineTunedClassifier:
     (wall-clock budget; the learning rate decays to zero within it), ``seed``, ``device``
     (default: CUDA when present), ``threads`` (CPU threads for torch) and ``bf16`` (train with
     bfloat16 matrix products; ``None``: where that is fast — CUDA, or a CPU with bfloat16 units;
-    weights stay float32 and saved models are the same either way).
+    weights stay float32 and saved models are the same either way). ``distill`` is the share
+    of the loss that follows a teacher's probabilities when :meth:`fit` gets ``teacher_proba``
+    (knowledge distillation: a stronger model's soft labels carry which texts are ambiguous or
+    mislabelled).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -65,7 +68,7 @@ class FineTunedClassifier:
                  eval_every: int | None = None, max_minutes: float | None = None,
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
                  seed: int = 0, device: str | None = None, threads: int | None = None,
-                 bf16: bool | None = None):
+                 bf16: bool | None = None, distill: float = 0.5):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -85,10 +88,12 @@ class FineTunedClassifier:
         self.device = device
         self.threads = threads
         self.bf16 = bf16
+        self.distill = distill
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
-               "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16")
+               "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16",
+               "distill")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -121,11 +126,15 @@ class FineTunedClassifier:
         return codes
 
     def fit(self, texts, labels, pairs=None, dev: tuple | None = None,
-            progress: Callable[[dict], None] | None = None) -> FineTunedClassifier:
+            progress: Callable[[dict], None] | None = None,
+            teacher_proba=None) -> FineTunedClassifier:
         """Fine-tune on ``texts`` (and ``pairs``) with ``labels``.
 
         ``dev`` is ``(texts, labels)`` or ``(texts, labels, pairs)``: scored during training
-        for early stopping and best-weights selection.
+        for early stopping and best-weights selection. ``teacher_proba`` (rows × classes, columns
+        in the sorted order ``classes_`` will have) are a teacher's probabilities for the training
+        rows, learnt from with weight ``distill``; give out-of-fold ones (a teacher scoring its own
+        training rows is over-confident).
         """
         torch, transformers = torch_and_transformers()
         if self.class_weight not in (None, "balanced"):
@@ -133,6 +142,8 @@ class FineTunedClassifier:
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
         train.y = y
+        if teacher_proba is not None:
+            train.soft = self._teacher(teacher_proba, len(y))
         dev_split = None
         if dev is not None:
             dev_split = self._split(dev[0], dev[1], dev[2] if len(dev) > 2 else None, "dev")
@@ -157,9 +168,24 @@ class FineTunedClassifier:
             max_length=self.max_length_, warmup=self.warmup, weight_decay=self.weight_decay,
             class_weight=weights, patience=self.patience, eval_every=self.eval_every,
             max_seconds=self.max_minutes * 60 if self.max_minutes else None, seed=self.seed,
-            bf16=self.bf16, progress=progress)
+            bf16=self.bf16, distill=self.distill, progress=progress)
         self._net = net
         return self
+
+    def _teacher(self, proba, n: int) -> np.ndarray:
+        if not 0 <= self.distill <= 1:
+            raise ConfigError(f"distill is a share of the loss in [0, 1], got {self.distill}")
+        proba = np.asarray(proba, dtype=np.float64)
+        k = len(self.classes_)
+        if proba.shape != (n, k):
+            raise DataError(f"teacher_proba has shape {proba.shape}; expected ({n}, {k}): one row "
+                            f"per training text, one column per class {list(self.classes_)}")
+        sums = proba.sum(axis=1)
+        bad = np.flatnonzero((proba < 0).any(axis=1) | (np.abs(sums - 1) > 1e-3))
+        if len(bad):
+            raise DataError(f"teacher_proba row {bad[0]} is not a probability distribution "
+                            f"(values {proba[bad[0]].tolist()}); give probabilities that sum to 1")
+        return proba / sums[:, None]
 
     def _limit_length(self, net) -> None:
         """Inputs are cut to ``max_length`` tokens, and never beyond the positions the encoder

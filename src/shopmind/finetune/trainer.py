@@ -30,6 +30,8 @@ class TrainingSplit:
     texts: Sequence[str]
     pairs: Sequence[str] | None
     y: np.ndarray
+    soft: np.ndarray | None = None
+    """A teacher's class probabilities per row (knowledge distillation), or None."""
 
 
 @dataclass
@@ -84,7 +86,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                      weight_decay: float = 0.01, class_weight: np.ndarray | None = None,
                      patience: int | None = 2, eval_every: int | None = None,
                      max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
-                     bf16: bool | None = None,
+                     bf16: bool | None = None, distill: float = 0.0,
                      progress: Callable[[dict], None] | None = None) -> TrainingReport:
     """Fine-tune ``net`` in place on ``train``; returns what happened.
 
@@ -92,7 +94,9 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     ``patience`` evaluations without a better ``metric`` (ties go to the lower dev loss), and
     the best weights are put back. ``progress`` receives a dict after every step. ``bf16``
     runs the training steps' matrix products in bfloat16 (see :func:`shopmind.torch_utils.use_bf16`;
-    the loss, weights and optimizer state stay float32).
+    the loss, weights and optimizer state stay float32). With ``train.soft`` (a teacher's
+    probabilities) the loss is ``(1 - distill)`` × cross-entropy with the labels + ``distill`` ×
+    cross-entropy with the teacher's probabilities.
     """
     torch, _ = torch_and_transformers()
     device = next(net.parameters()).device
@@ -112,6 +116,8 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
         {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0}],
         lr=lr)
     target = torch.from_numpy(np.asarray(train.y, dtype=np.int64))
+    soft = None if train.soft is None or not distill else \
+        torch.from_numpy(np.asarray(train.soft, dtype=np.float32))
     report = TrainingReport(bf16=use_bf16(bf16, device))
     best: tuple | None = None
     best_state: dict | None = None
@@ -145,6 +151,9 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             with bf16_autocast(report.bf16, device):
                 logits = net(**batch).logits
             loss = loss_on_device(logits.float(), target[rows].to(device))
+            if soft is not None:
+                teacher = -(soft[rows].to(device) * torch.log_softmax(logits.float(), dim=1))
+                loss = (1 - distill) * loss + distill * teacher.sum(dim=1).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
             opt.step()

@@ -26,7 +26,7 @@ from shopmind.reviews.base import (
 from shopmind.reviews.insight import ReviewInsights
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.ngram import NgramSentimentClassifier
-from shopmind.reviews.stacking import StackedSentimentClassifier
+from shopmind.reviews.stacking import StackedSentimentClassifier, out_of_fold_proba
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
 from shopmind.reviews.transformer import TransformerClassifier, TransformerPairClassifier
 
@@ -37,6 +37,7 @@ __all__ = [
     "AspectMention",
     "NgramSentimentClassifier",
     "StackedSentimentClassifier",
+    "out_of_fold_proba",
     "AspectTermClassifier",
     "TransformerClassifier",
     "TransformerPairClassifier",
