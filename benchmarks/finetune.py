@@ -19,6 +19,8 @@
 ``--tasks`` runs a part; results of the other parts already in ``--out`` are kept (their
 commands in ``runs_merged``), so parts run separately end in one JSON. Models are written
 under ``--work`` (default a folder in /tmp).
+``--pretrain-only`` writes the Chinese encoder to ``--work``/zh-encoder and stops; ``--encoder``
+fine-tunes such a folder (its ``pretrain.json`` goes into the results) instead of pre-training.
 ``--quick``: tiny subsets and tiny models, seconds to a minute.
 """
 
@@ -190,17 +192,20 @@ def _split(texts, labels, n, seed):
                  for side in (True, False))
 
 
+def read_chinese(folder: Path, quick: bool):
+    """(train, dev, test) of online_shopping_10_cats, each (texts, labels); tiny with --quick."""
+    splits = [read_sentiment(folder / f"{part}.csv") for part in ("train", "dev", "test")]
+    if quick:
+        splits = [subsample(x, y, QUICK["zh_train" if i == 0 else "zh_test"], seed)
+                  for i, ((x, y), seed) in enumerate(zip(splits, (0, 2, 1)))]
+    return splits
+
+
 def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
                 pretrain_minutes: float, finetune_minutes: float,
                 finetune_threads: int | None, encoder: Path | None = None) -> list[dict]:
     name = folder.name
-    train_x, train_y = read_sentiment(folder / "train.csv")
-    dev_x, dev_y = read_sentiment(folder / "dev.csv")
-    test_x, test_y = read_sentiment(folder / "test.csv")
-    if quick:
-        train_x, train_y = subsample(train_x, train_y, QUICK["zh_train"], 0)
-        dev_x, dev_y = subsample(dev_x, dev_y, QUICK["zh_test"], 2)
-        test_x, test_y = subsample(test_x, test_y, QUICK["zh_test"], 1)
+    (train_x, train_y), (dev_x, dev_y), (test_x, test_y) = read_chinese(folder, quick)
     print(f"== {name}: {len(train_x):,} train, {len(dev_x):,} dev, {len(test_x):,} test",
           flush=True)
     results = []
@@ -336,6 +341,8 @@ def main(argv=None) -> None:
     parser.add_argument("--encoder", type=Path, default=None,
                         help="fine-tune this pre-trained encoder (a folder an earlier run wrote, "
                         "with pretrain.json) instead of pre-training one")
+    parser.add_argument("--pretrain-only", action="store_true",
+                        help="only pre-train the Chinese encoder into --work (for --encoder)")
     parser.add_argument("--work", type=Path, default=None,
                         help="where models are written (default: a new folder in /tmp)")
     args = parser.parse_args(argv)
@@ -350,6 +357,12 @@ def main(argv=None) -> None:
     results: list[dict] = []
     notes = []
     SEMEVAL["minutes"] = args.semeval_minutes
+    if args.pretrain_only:
+        (train_x, _), (dev_x, _), _ = read_chinese(chinese, args.quick)
+        pretrain_encoder(train_x + dev_x, work / "zh-encoder", QUICK["minutes"] if args.quick
+                         else args.pretrain_minutes, args.quick, args.threads)
+        print(f"pre-trained encoder: {work / 'zh-encoder'} (fine-tune it with --encoder)")
+        return
     if "semeval" in args.tasks:
         if semeval.is_dir():
             results += run_semeval(semeval, args.quick, args.threads)
