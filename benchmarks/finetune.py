@@ -47,7 +47,7 @@ from reviews import aspect_datasets, read_sentiment, subsample  # noqa: E402
 
 from shopmind.evaluate import classification_metrics  # noqa: E402
 from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer  # noqa: E402
-from shopmind.reviews import NgramSentimentClassifier, out_of_fold_proba  # noqa: E402
+from shopmind.reviews import NgramSentimentClassifier, distillation_set  # noqa: E402
 
 # Epochs end by early stopping on the dev split (with bfloat16 an epoch takes ~35-50 s). LoRA's
 # learning rate was chosen on the dev splits (best dev accuracy, laptops / restaurants):
@@ -58,9 +58,10 @@ SEMEVAL = {"max_length": 96, "batch_size": 32, "epochs": 10, "patience": 2,
 # reached 0.934 dev accuracy with them, 0.917 with single characters (2 epochs each)
 CHINESE_ENCODER = {"vocab_size": 16000, "cjk": "pieces", "hidden_size": 256, "layers": 4,
                    "heads": 4, "seq_len": 128, "batch_size": 32, "lr": 7e-4, "warmup": 0.05}
-# (4 epochs: the best dev accuracy came at 1.5 and fell after; distill: half the loss on the teacher)
+# (with 4 epochs the best dev accuracy came at 1.5 and fell after); distilled: half the loss on the
+# teacher's probabilities, 2 augmented variants per review, as many steps as the plain run
 CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 3, "warmup": 0.06,
-                    "eval_every": 250, "dev_rows": 1500, "distill": 0.5}
+                    "eval_every": 250, "dev_rows": 1500, "distill": 0.5, "variants": 2}
 QUICK = {"semeval_train": 64, "semeval_test": 48, "zh_train": 600, "zh_test": 200,
          "minutes": 0.1}
 
@@ -237,29 +238,34 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
           f"{pretraining['heldout_mlm_loss_best']}", flush=True)
 
     # 2. the teacher: shopmind's n-gram ensemble (benchmarks/reviews.py's shopmind-ngram-ensemble),
-    #    each fine-tuning row scored by the folds that did not learn from it
+    #    each fine-tuning row, and each of its augmented variants, scored by the folds that did
+    #    not learn from that row
     (sel_x, sel_y), (rest_x, rest_y) = _split(dev_x, dev_y, CHINESE_FINETUNE["dev_rows"], 3)
     fit_x, fit_y = train_x + rest_x, np.concatenate([train_y, rest_y])
     start = time.perf_counter()
-    teacher = out_of_fold_proba(NgramSentimentClassifier, fit_x, fit_y, folds=4)
+    taught_x, taught_y, teacher = distillation_set(
+        NgramSentimentClassifier, fit_x, fit_y, per_text=CHINESE_FINETUNE["variants"], folds=4)
     teacher_seconds = time.perf_counter() - start
-    teacher_accuracy = float(np.mean(teacher.argmax(axis=1) == fit_y))
-    print(f"   teacher: out-of-fold accuracy {teacher_accuracy:.4f}, {teacher_seconds:.0f} s",
-          flush=True)
+    teacher_accuracy = float(np.mean(teacher[:len(fit_y)].argmax(axis=1) == fit_y))
+    print(f"   teacher: out-of-fold accuracy {teacher_accuracy:.4f}, {len(taught_x):,} texts "
+          f"with augmented variants, {teacher_seconds:.0f} s", flush=True)
 
     # 3. fine-tuning from the best checkpoint on train and most of dev (the baseline fits on both),
     #    on the labels alone and distilled from the teacher; the other dev rows choose the checkpoint
     params = dict(finetune_settings(quick), max_minutes=finetune_minutes,
                   eval_every=20 if quick else CHINESE_FINETUNE["eval_every"], patience=None,
                   threads=finetune_threads or threads)
-    for row_name, distill in (("shopmind-zh-encoder-finetuned", 0.0),
-                              ("shopmind-zh-encoder-distilled", CHINESE_FINETUNE["distill"])):
-        print(f"   fine-tuning {row_name}: {params}", flush=True)
+    runs = (("shopmind-zh-encoder-finetuned", 0.0, fit_x, fit_y, None),
+            ("shopmind-zh-encoder-distilled", CHINESE_FINETUNE["distill"], taught_x, taught_y,
+             teacher))
+    for row_name, distill, texts, labels, soft in runs:
+        # as many steps as the plain run: the variants replace epochs, they do not add any
+        run_params = {**params, "epochs": round(params["epochs"] * len(fit_x) / len(texts), 4)}
+        print(f"   fine-tuning {row_name} on {len(texts):,} texts: {run_params}", flush=True)
         with peak_mb_during() as memory:
-            clf = FineTunedClassifier(model=encoder_dir, distill=distill, **params)
+            clf = FineTunedClassifier(model=encoder_dir, distill=distill, **run_params)
             start = time.perf_counter()
-            clf.fit(fit_x, fit_y, dev=(sel_x, sel_y), progress=_log(100),
-                    teacher_proba=teacher if distill else None)
+            clf.fit(texts, labels, dev=(sel_x, sel_y), progress=_log(100), teacher_proba=soft)
             fit_seconds = time.perf_counter() - start
             start = time.perf_counter()
             encoder_proba = clf.predict_proba(test_x)
@@ -274,16 +280,18 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
             "pretraining": pretraining,
             "teacher": None if not distill else {
                 "model": "NgramSentimentClassifier()", "folds": 4,
+                "variants_per_review": CHINESE_FINETUNE["variants"],
                 "out_of_fold_accuracy": round(teacher_accuracy, 4),
                 "seconds": round(teacher_seconds, 1)},
             "fit_seconds": round(fit_seconds, 1), "steps": report.steps,
-            "epochs_done": round(report.steps / np.ceil(len(fit_x) / params["batch_size"]), 3),
+            "epochs_done": round(report.steps / np.ceil(len(texts) / params["batch_size"]), 3),
             "best_step": report.best_step, "stopped_by": report.stopped_by,
             "dev_history": report.dev_history, "epoch_seconds": [round(s, 1) for s in
                                                                  report.epoch_seconds],
             "trainable_parameters": clf.trainable_parameters_, "params": clf.get_params(),
             "reviews_per_second": round(len(test_x) / max(seconds, 1e-9), 1),
-            "n_train": len(fit_x), "n_dev_used": len(sel_x), "n_test": len(test_x),
+            "n_train": len(fit_x), "n_texts": len(texts), "n_dev_used": len(sel_x),
+            "n_test": len(test_x),
             "total_minutes_pretrain_plus_finetune": round(
                 (pretrain_seconds + fit_seconds + (teacher_seconds if distill else 0)) / 60, 1),
             "peak_mb": memory["peak_mb"]})

@@ -290,8 +290,21 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
     assert FineTunedClassifier.load(tmp_path / "clf" / "merged").predict(["很好"])[0] in {
         "neg", "pos"}
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
+                                 "--text-col", "text", "--label-col", "label",
+                                 "--model", str(tmp_path / "enc"), "--out",
+                                 str(tmp_path / "taught"), "--epochs", "4", "--lr", "1e-2",
+                                 "--max-length", "32", "--teacher", "ngram", "--variants", "1"])
+    assert result.exit_code == 0, result.output
+    assert "160 rows + 160 variants labelled by the ngram teacher" in result.output
+    taught = json.loads((tmp_path / "taught" / "metrics.json").read_text())
+    assert taught["texts_with_variants"] == 320 and taught["teacher"] == "ngram"
+    result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "review", "--label-col", "label"])
     assert result.exit_code == 2 and "no such column" in result.output
+    result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
+                                 "--text-col", "text", "--label-col", "label",
+                                 "--teacher", "bert"])
+    assert result.exit_code == 2 and "the teacher on offer is 'ngram'" in result.output
 
 
 def test_packaged_minilm_full_and_lora(tmp_path):

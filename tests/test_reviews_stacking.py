@@ -6,11 +6,7 @@ import numpy as np
 import pytest
 
 from shopmind.errors import DataError, NotFittedError
-from shopmind.reviews import (
-    NgramSentimentClassifier,
-    StackedSentimentClassifier,
-    out_of_fold_proba,
-)
+from shopmind.reviews import NgramSentimentClassifier, StackedSentimentClassifier
 
 
 def _order_matters(n: int, seed: int) -> tuple[list[str], np.ndarray]:
@@ -56,29 +52,3 @@ def test_stack_errors_say_what_is_wrong():
     with pytest.raises(NotFittedError):
         StackedSentimentClassifier(_members()).predict(["好"])
 
-
-class _Memorizer:
-    """Knows exactly the texts it was fitted on, nothing else (uniform there)."""
-
-    def fit(self, texts, labels):
-        self.classes_ = np.unique(np.asarray(labels))
-        self.seen = dict(zip(texts, labels))
-        return self
-
-    def predict_proba(self, texts):
-        return np.array([(self.classes_ == self.seen[t]).astype(float) if t in self.seen
-                         else np.full(len(self.classes_), 1 / len(self.classes_)) for t in texts])
-
-
-def test_out_of_fold_probabilities_never_come_from_a_model_that_saw_the_row():
-    texts, labels = _order_matters(600, 3)
-    texts = [f"{t}{i}" for i, t in enumerate(texts)]  # all distinct
-    assert np.allclose(out_of_fold_proba(_Memorizer, texts, labels, folds=3), 0.5)
-    truth = np.array(["甲乙" in t for t in texts], dtype=int)  # before the 10 % label flips
-    proba = out_of_fold_proba(lambda: _members()["pairs"], texts, labels, folds=3)
-    assert proba.shape == (600, 2) and np.allclose(proba.sum(axis=1), 1)
-    assert np.mean(proba.argmax(axis=1) == truth) >= 0.85
-    flipped = labels != truth  # a row's own wrong label did not teach its probability
-    assert np.mean(proba[flipped].argmax(axis=1) == truth[flipped]) >= 0.8
-    with pytest.raises(DataError, match="folds"):
-        out_of_fold_proba(_Memorizer, texts[:5], [0, 0, 0, 0, 1], folds=2)

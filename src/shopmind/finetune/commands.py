@@ -94,6 +94,13 @@ def finetune_command(
     minutes: Annotated[float | None, typer.Option(help="wall-clock budget in minutes")] = None,
     merged: Annotated[bool, typer.Option(
         help="with --lora: also write a merged, self-contained model to OUT/merged")] = False,
+    teacher: Annotated[str | None, typer.Option(
+        help="distil from a teacher: 'ngram' (shopmind's n-gram sentiment ensemble, "
+             "cross-fitted on the training table; single-text tasks)")] = None,
+    variants: Annotated[int, typer.Option(
+        help="with --teacher: augmented variants of each row, labelled by the teacher")] = 2,
+    distill: Annotated[float, typer.Option(
+        help="with --teacher: share of the loss on the teacher's probabilities")] = 0.5,
 ) -> None:
     """Fine-tune an encoder to classify texts (or text pairs) from a labelled table."""
     from shopmind.finetune import FineTunedClassifier
@@ -101,21 +108,28 @@ def finetune_command(
     with _friendly_errors():
         texts, labels, pairs = _labelled(data, text_col, label_col, pair_col)
         dev_rows = _labelled(dev, text_col, label_col, pair_col) if dev else None
+        rows = len(texts)
+        soft = None
+        if teacher is not None:
+            texts, labels, soft = _teacher_set(teacher, texts, labels, pairs, variants)
         clf = FineTunedClassifier(model=model, lora=lora, epochs=epochs, lr=lr,
                                   batch_size=batch_size, max_length=max_length,
                                   class_weight="balanced" if class_weight else None,
-                                  max_minutes=minutes)
-        console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {len(texts):,} "
-                      f"rows" + (f", dev {len(dev_rows[0]):,} rows" if dev_rows else ""))
+                                  max_minutes=minutes, distill=distill)
+        console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {rows:,} rows" +
+                      (f" + {len(texts) - rows:,} variants labelled by the {teacher} teacher"
+                       if teacher else "") +
+                      (f", dev {len(dev_rows[0]):,} rows" if dev_rows else ""))
         with _progress_bar("fine-tuning") as update:
             clf.fit(texts, labels, pairs,
                     dev=(dev_rows[0], dev_rows[1], dev_rows[2]) if dev_rows else None,
-                    progress=update)
+                    progress=update, teacher_proba=soft)
         path = clf.save(out)
         if merged and lora:
             clf.export_merged(out / "merged")
         report = clf.report_
-        summary = {"rows": len(texts), "classes": [str(c) for c in clf.classes_],
+        summary = {"rows": rows, "texts_with_variants": len(texts), "teacher": teacher,
+                   "classes": [str(c) for c in clf.classes_],
                    "trainable_parameters": clf.trainable_parameters_,
                    "total_parameters": clf.total_parameters_, "steps": report.steps,
                    "seconds": round(report.seconds, 1), "stopped_by": report.stopped_by,
@@ -131,6 +145,18 @@ def finetune_command(
         table.add_row(f"dev {name}", f"{value:.4f}")
     console.print(table)
     console.print(f"saved to {path}")
+
+
+def _teacher_set(teacher: str, texts, labels, pairs, variants: int):
+    """The rows, their augmented variants and the teacher's cross-fitted probabilities."""
+    from shopmind.reviews import NgramSentimentClassifier, distillation_set
+
+    if teacher != "ngram":
+        raise typer.BadParameter(f"--teacher {teacher!r}: the teacher on offer is 'ngram'")
+    if pairs is not None:
+        raise typer.BadParameter("--teacher reads single texts; leave out --pair-col")
+    console.print(f"teacher: the n-gram ensemble, cross-fitted on {len(texts):,} rows")
+    return distillation_set(NgramSentimentClassifier, texts, labels, per_text=variants)
 
 
 def pretrain_command(

@@ -10,6 +10,8 @@
   sentiment (sentence + aspect term → polarity); :class:`TransformerClassifier` — a fine-tuned
   encoder as a sentiment model; :class:`StackedSentimentClassifier` — several sentiment models
   weighed on held-out reviews (e.g. the n-gram ensemble and a fine-tuned encoder);
+  :func:`distillation_set` — a teacher's cross-fitted probabilities on the reviews and on
+  augmented variants of them, to distil it into a fine-tuned encoder;
 * :class:`ReviewInsights` — per-product and per-category reports: aspect distribution, top
   praises and complaints with quotes, change over time, what customers need.
 """
@@ -23,10 +25,11 @@ from shopmind.reviews.base import (
     polarity_from_rating,
     to_polarity,
 )
+from shopmind.reviews.distill import augment_reviews, distillation_set, out_of_fold_proba
 from shopmind.reviews.insight import ReviewInsights
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.ngram import NgramSentimentClassifier
-from shopmind.reviews.stacking import StackedSentimentClassifier, out_of_fold_proba
+from shopmind.reviews.stacking import StackedSentimentClassifier
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
 from shopmind.reviews.transformer import TransformerClassifier, TransformerPairClassifier
 
@@ -38,6 +41,8 @@ __all__ = [
     "NgramSentimentClassifier",
     "StackedSentimentClassifier",
     "out_of_fold_proba",
+    "augment_reviews",
+    "distillation_set",
     "AspectTermClassifier",
     "TransformerClassifier",
     "TransformerPairClassifier",

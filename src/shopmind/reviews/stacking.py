@@ -13,10 +13,6 @@ calibrates); then the members named in ``refit`` learn again from all rows. A fi
 is usually left out of ``refit``: fitting it twice doubles the slowest step, while the weights
 were learned for the model as it is.
 
-:func:`out_of_fold_proba` gives every training row a probability from a member that did not
-learn from it (k-fold cross-fitting): the soft labels a teacher hands to a student it is
-distilled into (``FineTunedClassifier.fit(teacher_proba=...)``).
-
 A saved stack is a directory: ``stack.json`` (members, classes, weights) and one sub-directory
 per member, written and read by the member's own ``save``/``load``.
 """
@@ -24,7 +20,7 @@ per member, written and read by the member's own ``save``/``load``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +29,7 @@ from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.base import TextClassifier, as_texts
 from shopmind.reviews.ngram import _fit_calibrator, _softmax, _stack, _stratified_holdout
 
-__all__ = ["StackedSentimentClassifier", "out_of_fold_proba"]
+__all__ = ["StackedSentimentClassifier"]
 
 
 class StackedSentimentClassifier:
@@ -144,30 +140,3 @@ class StackedSentimentClassifier:
         model.holdout_accuracy_ = spec["holdout_accuracy"]
         return model
 
-
-def out_of_fold_proba(make_model: Callable[[], TextClassifier], texts, labels, folds: int = 4,
-                      seed: int = 0) -> np.ndarray:
-    """Each row's class probabilities from a ``make_model()`` fitted on the other ``folds - 1``
-    folds (stratified), columns in sorted label order (as ``classes_``)."""
-    texts = as_texts(texts)
-    labels = np.asarray(labels, dtype=object)
-    if len(labels) != len(texts):
-        raise DataError(f"{len(texts)} texts but {len(labels)} labels")
-    names, y = np.unique(labels.astype(str), return_inverse=True)
-    if folds < 2 or np.bincount(y).min() < folds:
-        raise DataError(f"{folds} folds need every class at least {folds} times and folds >= 2 "
-                        f"(class counts {dict(zip(names, np.bincount(y).tolist()))})")
-    rng = np.random.default_rng(seed)
-    fold = np.empty(len(y), dtype=np.int64)
-    for c in range(len(names)):  # each class dealt round the folds in random order
-        rows = rng.permutation(np.flatnonzero(y == c))
-        fold[rows] = np.arange(len(rows)) % folds
-    out = np.zeros((len(y), len(names)))
-    for f in range(folds):
-        inside, outside = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
-        model = make_model().fit([texts[i] for i in inside], labels[inside])
-        if [str(c) for c in model.classes_] != names.tolist():
-            raise DataError(f"fold {f}: the model learnt classes {list(model.classes_)}, "
-                            f"expected {names.tolist()}")
-        out[outside] = model.predict_proba([texts[i] for i in outside])
-    return out

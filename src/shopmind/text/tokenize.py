@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Iterable
 
-__all__ = ["tokenize", "tokenize_many", "char_ngrams"]
+__all__ = ["tokenize", "tokenize_many", "char_ngrams", "segment"]
 
 _WORD = re.compile(r"[\w\u3400-\u9fff]+", re.UNICODE)
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -47,6 +47,15 @@ def tokenize(text: str | None, for_search: bool = False) -> list[str]:
     jieba = _segmenter()
     words = jieba.cut_for_search(text) if for_search else jieba.cut(text)
     return [w.lower() for w in words if _WORD.fullmatch(w)]
+
+
+def segment(text: str) -> list[str]:
+    """jieba's pieces of ``text`` with punctuation and spaces kept: joined, they give it back.
+
+    >>> segment("质量不错，good!")
+    ['质量', '不错', '，', 'good', '!']
+    """
+    return _segmenter().lcut(text, HMM=False)
 
 
 def tokenize_many(texts: Iterable[str | None], for_search: bool = False) -> list[list[str]]:
