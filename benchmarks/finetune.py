@@ -396,7 +396,9 @@ def main(argv=None) -> None:
         "SemEval-2014 aspect-term sentiment: fine-tune on train minus a 10 % dev split (early "
         "stopping), evaluate on the test file; online_shopping_10_cats: pre-train on the texts "
         "of train + dev, fine-tune on train + dev less 1,500 dev reviews that choose the "
-        "checkpoint, evaluate on test; char n-gram LR fit on train + dev" +
+        "checkpoint (on the labels alone, and distilled from the n-gram ensemble's out-of-fold "
+        "probabilities on the reviews and 4 augmented variants of each, same steps), evaluate "
+        "on test; char n-gram LR fit on train + dev" +
         (" (quick: tiny subsets and models)" if args.quick else ""),
         results, quick=args.quick, tasks_run_now=args.tasks, notes=notes,
         wall_seconds_this_run=round(wall_seconds, 1), work_dir=str(work), runs_merged=runs)

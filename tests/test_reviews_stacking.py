@@ -51,4 +51,3 @@ def test_stack_errors_say_what_is_wrong():
         StackedSentimentClassifier(_members(), refit=["encoder"]).fit(texts, labels)
     with pytest.raises(NotFittedError):
         StackedSentimentClassifier(_members()).predict(["好"])
-

@@ -139,4 +139,3 @@ class StackedSentimentClassifier:
         model.intercept_ = np.array(spec["intercept"])
         model.holdout_accuracy_ = spec["holdout_accuracy"]
         return model
-
