@@ -58,11 +58,14 @@ SEMEVAL = {"max_length": 96, "batch_size": 32, "epochs": 10, "patience": 2,
 # reached 0.934 dev accuracy with them, 0.917 with single characters (2 epochs each)
 CHINESE_ENCODER = {"vocab_size": 16000, "cjk": "pieces", "hidden_size": 256, "layers": 4,
                    "heads": 4, "seq_len": 128, "batch_size": 32, "lr": 7e-4, "warmup": 0.05}
-# Distilled: half the loss on the teacher's probabilities, 4 augmented variants per review (more
-# than 2 helped in a probe), as many steps as the plain run: 5 epochs (on the labels alone the
-# best dev accuracy comes at ~1.5 epochs; the best checkpoint is the one kept).
-CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 5, "warmup": 0.06,
-                    "eval_every": 250, "dev_rows": 1500, "distill": 0.5, "variants": 4}
+# "epochs": the recipe on labels alone, also the review stack's (benchmarks/reviews.py). Here both
+# runs get "budget_epochs" of steps (on the labels alone the best dev accuracy comes at ~1.5
+# epochs; the best checkpoint is the one kept). Distilled: half the loss on the teacher's
+# probabilities (cross-fitted in "teacher_folds"), 4 augmented variants per review (more than 2
+# helped in a probe).
+CHINESE_FINETUNE = {"lr": 3e-4, "batch_size": 32, "max_length": 128, "epochs": 4, "warmup": 0.06,
+                    "eval_every": 250, "dev_rows": 1500, "budget_epochs": 5, "distill": 0.5,
+                    "variants": 4, "teacher_folds": 4}
 QUICK = {"semeval_train": 64, "semeval_test": 48, "zh_train": 600, "zh_test": 200,
          "minutes": 0.1}
 
@@ -245,7 +248,8 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
     fit_x, fit_y = train_x + rest_x, np.concatenate([train_y, rest_y])
     start = time.perf_counter()
     taught_x, taught_y, teacher = distillation_set(
-        NgramSentimentClassifier, fit_x, fit_y, per_text=CHINESE_FINETUNE["variants"], folds=4)
+        NgramSentimentClassifier, fit_x, fit_y, per_text=CHINESE_FINETUNE["variants"],
+        folds=CHINESE_FINETUNE["teacher_folds"])
     teacher_seconds = time.perf_counter() - start
     teacher_accuracy = float(np.mean(teacher[:len(fit_y)].argmax(axis=1) == fit_y))
     print(f"   teacher: out-of-fold accuracy {teacher_accuracy:.4f}, {len(taught_x):,} texts "
@@ -253,7 +257,8 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
 
     # 3. fine-tuning from the best checkpoint on train and most of dev (the baseline fits on both),
     #    on the labels alone and distilled from the teacher; the other dev rows choose the checkpoint
-    params = dict(finetune_settings(quick), max_minutes=finetune_minutes,
+    params = dict(finetune_settings(quick), epochs=CHINESE_FINETUNE["budget_epochs"],
+                  max_minutes=finetune_minutes,
                   eval_every=20 if quick else CHINESE_FINETUNE["eval_every"], patience=None,
                   threads=finetune_threads or threads)
     runs = (("shopmind-zh-encoder-finetuned", 0.0, fit_x, fit_y, None),
@@ -280,7 +285,7 @@ def run_chinese(folder: Path, quick: bool, threads: int | None, work: Path,
                                                      encoder_proba[:, 1])),
             "pretraining": pretraining,
             "teacher": None if not distill else {
-                "model": "NgramSentimentClassifier()", "folds": 4,
+                "model": "NgramSentimentClassifier()", "folds": CHINESE_FINETUNE["teacher_folds"],
                 "variants_per_review": CHINESE_FINETUNE["variants"],
                 "out_of_fold_accuracy": round(teacher_accuracy, 4),
                 "seconds": round(teacher_seconds, 1)},
