@@ -79,3 +79,38 @@ def test_errors_say_what_to_do(tmp_path):
         TransformerClassifier(model=str(tmp_path / "missing")).fit(["a", "b"], [0, 1])
     with pytest.raises(NotFittedError):
         TransformerClassifier().predict_proba(["a"])
+
+
+def test_pair_input_quotes_the_term_where_it_stands():
+    model = TransformerPairClassifier()
+    texts, pairs = model._prepare(["the $T$ is great but the screen is dim",
+                                   "Battery life is short, the battery case is fine",
+                                   "no mention here"], ["battery", "battery", "screen"])
+    assert texts == ['the "battery" is great but the screen is dim',
+                     '"Battery" life is short, the battery case is fine', "no mention here"]
+    assert pairs == ["battery", "battery", "screen"]
+    plain = TransformerPairClassifier(mark_term=False)
+    assert plain._prepare(["the $T$ is great"], ["battery"])[0] == ["the battery is great"]
+    assert plain.get_params()["mark_term"] is False
+
+
+def test_an_ensemble_averages_models_that_stopped_on_different_dev_rows(tiny_model, tmp_path):
+    texts = _TEXTS * 8
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=12, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1, dev_share=0.25,
+                                      patience=3, ensemble=2).fit(texts, terms, labels)
+    assert len(model.reports_) == 2 and model.reports_[0] is not model.reports_[1]
+    first, second = (report.dev_history for report in model.reports_)
+    assert first and second
+    members = model.proba_by_model(texts, terms)
+    assert not np.allclose(members[0], members[1])  # other seed, other dev rows
+    assert np.allclose(model.predict_proba(texts, terms), np.mean(members, axis=0))
+    assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9
+    loaded = TransformerPairClassifier.load(model.save(tmp_path / "pair-ensemble"))
+    assert loaded.ensemble == 2
+    assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
+                       atol=1e-6)
+    with pytest.raises(DataError, match="ensemble"):
+        TransformerPairClassifier(model=tiny_model, ensemble=0).fit(texts, terms, labels)
