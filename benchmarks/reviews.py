@@ -58,7 +58,7 @@ from shopmind.reviews import (  # noqa: E402
 TEXT_COLUMNS = ("review", "text", "content", "sentence", "comment", "reviewbody")
 LABEL_COLUMNS = ("label", "sentiment", "polarity")
 _SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
-ENSEMBLE = 5  # fine-tuned MiniLM models averaged per aspect set (--finetune)
+ENSEMBLE = 3  # fine-tuned MiniLM models averaged per aspect set (--finetune)
 _QUICK = {"train": 1500, "test": 300, "absa_train": 400, "absa_test": 120, "snownlp": 150}
 
 
@@ -348,7 +348,7 @@ def _snownlp_row(name, texts, labels, classes, quick) -> dict | None:
 
 
 def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
-                finetune: bool) -> list[dict]:
+                finetune: bool, threads: int | None = None) -> list[dict]:
     if quick:
         train = train.sample(min(len(train), _QUICK["absa_train"]), random_state=0)
         test = test.sample(min(len(test), _QUICK["absa_test"]), random_state=1)
@@ -383,7 +383,8 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         # ENSEMBLE such models averaged (each stops on its own dev rows)
         net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 10,
                                         batch_size=32, max_length=96, dev_share=0.1,
-                                        patience=2, ensemble=2 if quick else ENSEMBLE).fit(
+                                        patience=2, ensemble=2 if quick else ENSEMBLE,
+                                        threads=threads).fit(
             train["text"], train["term"], train["label"])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
@@ -444,6 +445,11 @@ def main(argv=None) -> None:
     parser.add_argument("--encoder", type=Path, default=None,
                         help="stack this pre-trained encoder (a `shopmind pretrain` folder) "
                         "instead of pre-training one")
+    parser.add_argument("--only", nargs="+", default=None, metavar="DATASET",
+                        help="run only these datasets (names as in the results, e.g. "
+                        "semeval14/laptops)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads of each fine-tuning run (default: torch's choice)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the rows of datasets not run now from the file at --out")
     args = parser.parse_args(argv)
@@ -454,11 +460,16 @@ def main(argv=None) -> None:
         sys.exit(f"no reviews-zh/ or absa/ datasets under {args.data}")
     started = time.perf_counter()
     results: list[dict] = []
+    def chosen(name: str) -> bool:
+        return args.only is None or name in args.only
+
     for folder in sentiment:
-        results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
+        if chosen(folder.name):
+            results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
-            results += run_aspects(name, train, test, args.quick, args.finetune)
+            if chosen(name):
+                results += run_aspects(name, train, test, args.quick, args.finetune, args.threads)
     wall_seconds = time.perf_counter() - started
     extra = {}
     if args.merge:
