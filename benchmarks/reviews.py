@@ -278,7 +278,8 @@ def _encoder_stack_row(name: str, train, test, quick: bool, encoder: Path | None
         fine_tuning["epochs"] = 1
     stack = StackedSentimentClassifier(
         {"ngram": NgramSentimentClassifier(),
-         "encoder": TransformerClassifier(model=str(encoder), **fine_tuning)},
+         # read through its [CLS] head, as benchmarks/finetune.py fine-tunes it
+         "encoder": TransformerClassifier(model=str(encoder), pooling="cls", **fine_tuning)},
         holdout=0.1, refit=["ngram"])
     print(f"   stacking the n-gram ensemble with the encoder fine-tuned {fine_tuning}", flush=True)
     row = _fitted_sentiment_row("shopmind-ngram+encoder-stack", False, name, stack, train, test)
