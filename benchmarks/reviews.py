@@ -383,7 +383,7 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         # 10 % of train held out for early stopping), the term quoted in the sentence, the
         # encoder read by the mean of its token states (the default pooling), and ENSEMBLE such
         # models averaged (each stops on its own dev rows)
-        net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 10,
+        net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 15,
                                         batch_size=32, max_length=96, dev_share=0.1,
                                         patience=2, ensemble=2 if quick else ENSEMBLE,
                                         threads=threads).fit(
