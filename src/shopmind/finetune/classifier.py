@@ -59,9 +59,9 @@ class FineTunedClassifier:
     mislabelled). ``pooling`` is how the encoder is read (:data:`~shopmind.finetune.models.POOLINGS`):
     ``"cls"``, the checkpoint's own classification head, or ``"mean"``, the token states averaged —
     what a sentence-transformers encoder such as the packaged MiniLM was trained for.
-    ``adversarial`` > 0 (an embedding-space distance, about 1) also trains on each batch with
-    its word embeddings perturbed against the model (:mod:`shopmind.finetune.adversarial`;
-    twice the time per step).
+    ``adversarial`` > 0 (an embedding-space distance per text: 0.2 is about 4 % of the norm of a
+    short text's MiniLM word embeddings) also trains on each batch with its word embeddings
+    perturbed against the model (:mod:`shopmind.finetune.adversarial`; twice the time per step).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -149,8 +149,8 @@ class FineTunedClassifier:
         if self.class_weight not in (None, "balanced"):
             raise ConfigError(f"class_weight must be None or 'balanced', not {self.class_weight!r}")
         if not self.adversarial >= 0:
-            raise ConfigError(f"adversarial is an embedding-space distance >= 0 (about 1 to use it, "
-                              f"0 to turn it off), not {self.adversarial!r}")
+            raise ConfigError(f"adversarial is an embedding-space distance >= 0 (0 turns it off; "
+                              f"about 0.2 for MiniLM), not {self.adversarial!r}")
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
         train.y = y
