@@ -134,7 +134,8 @@ def test_planted_sentiment_is_learned_from_the_pretrained_encoder(encoder, senti
 def test_lora_trains_adapters_and_head_and_reloads_identically(random_bert, sentiment,
                                                                  tmp_path):
     (train_x, train_y), (dev_x, dev_y), (test_x, test_y) = sentiment
-    clf = FineTunedClassifier(model=random_bert, lora=True, lora_r=8, epochs=10, lr=1e-2,
+    # 3e-3 learns under every seed tried (0-9); 1e-2 stalled at chance for 3 of 10 seeds
+    clf = FineTunedClassifier(model=random_bert, lora=True, lora_r=8, epochs=10, lr=3e-3,
                               batch_size=16, max_length=32, class_weight="balanced",
                               patience=None, threads=1)
     base = {n: p.detach().clone() for n, p in clf.fit(["a", "b"], [0, 1], dev=None)

