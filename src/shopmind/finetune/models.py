@@ -17,7 +17,6 @@ __all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "p
            "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
            "POOLINGS"]
 
-
 POOLINGS = ("cls", "mean")
 """How a classifier reads the encoder: ``"cls"`` — the model's own sequence-classification head
 (the ``[CLS]`` state through its pooler); ``"mean"`` — the token states averaged
