@@ -70,6 +70,47 @@ def test_english_and_negation_and_degree():
     assert r[3].aspects[0].aspect == "fit" and r[3].aspects[0].polarity == "negative"
 
 
+def test_excess_and_expectation_constructions():
+    analyzer = ReviewAnalyzer()
+    texts = ["鞋子太大了", "床垫过于硬", "the screen is too dim", "too small for me", "这个手机太好用了",
+             "鞋子不太大", "没有想象中的好", "不如想象中好", "没有想象中那么差",
+             "The shirt was not as described", "质量不行", "下次不会再买了", "会回购"]
+    polarity = {t: r.clauses[0].polarity for t, r in zip(texts, analyzer.analyze(texts))}
+    assert polarity == {
+        "鞋子太大了": "negative", "床垫过于硬": "negative", "the screen is too dim": "negative",
+        "too small for me": "negative",
+        "这个手机太好用了": "positive",  # 「太」 + praise stays praise
+        "鞋子不太大": "neutral",  # 「不太」 negates; 「大」 alone is no opinion
+        "没有想象中的好": "negative", "不如想象中好": "negative",
+        "没有想象中那么差": "positive", "The shirt was not as described": "negative",
+        "质量不行": "negative", "下次不会再买了": "negative", "会回购": "positive"}
+    # 「偏」 is a milder excess than 「太」
+    assert analyzer.analyze("偏硬")[0].clauses[0].score > analyzer.analyze("太硬")[0].clauses[0].score
+
+
+def test_a_complaint_outweighs_a_compliment_in_the_document(monkeypatch):
+    import shopmind.reviews.analyzer as module
+
+    # the praise is a little stronger than the complaint, clause by clause ...
+    result = ReviewAnalyzer().analyze("质量不错，问题也有")[0]
+    praise, complaint = (c.score for c in result.clauses)
+    assert praise > -complaint > 0
+    # ... yet the complaint weighs more in the document (it would not, weighed equally)
+    assert result.score < 0
+    monkeypatch.setattr(module, "_NEGATIVE_WEIGHT", 1.0)
+    assert ReviewAnalyzer().analyze("质量不错，问题也有")[0].score > 0
+
+
+def test_lexicon_excess_words_round_trip_and_must_be_degree_words():
+    lexicon = default_lexicon().extend(excess=["overly"], scalars=["bulky"])
+    again = type(lexicon).from_dict(json.loads(json.dumps(lexicon.to_dict())))
+    assert again == lexicon and "bulky" in again.scalars
+    with pytest.raises(DataError, match="degree factor"):
+        default_lexicon().extend(excess=["waaay"])
+    shop_words = default_lexicon().extend(degree={"waaay": 1.6}, excess=["waaay"], scalars=["pricy"])
+    assert ReviewAnalyzer(lexicon=shop_words).analyze("waaay pricy")[0].clauses[0].polarity == "negative"
+
+
 def test_clauses_are_cut_at_punctuation_and_contrast_words():
     assert [c.text for c in split_clauses("质量不错但是价格有点贵。Fast delivery, and "
                                           "the seller was helpful")] == \

@@ -99,6 +99,8 @@ class _Entry:
     aspect_opinions: dict[str, float] = field(default_factory=dict)
     negator: bool = False
     degree: float | None = None
+    excess: bool = False  # 「太」, "too": a scalar right after it is a complaint
+    scalar: bool = False  # 「大」, "dim": neutral alone
 
     def weight(self, aspect: str | None) -> float | None:
         if aspect is not None and aspect in self.aspect_opinions:
@@ -126,6 +128,10 @@ def _build_matcher(lexicon: Lexicon, taxonomy: AspectTaxonomy) -> PhraseMatcher[
     for word, factor in lexicon.degree.items():
         if (e := entry(word)) is not None:
             e.degree = factor
+            e.excess = word in lexicon.excess
+    for word in lexicon.scalars:
+        if (e := entry(word)) is not None:
+            e.scalar = True
     naming: dict[tuple[str, ...], tuple[set[str], set[str]]] = {}
     for aspect in taxonomy:
         for term in aspect.terms:
@@ -154,6 +160,8 @@ def _build_matcher(lexicon: Lexicon, taxonomy: AspectTaxonomy) -> PhraseMatcher[
 # --------------------------------------------------------------------------- scoring
 
 _NEGATION_FLIP = 0.75  # 「不好」 is a little milder than 「差」
+_NEGATIVE_WEIGHT = 1.5  # a complaint's weight in the document, a compliment's being 1
+_EXCESS = -0.5  # a scalar after an excess word, before the excess word's own degree
 _NEGATION_REACH = 2  # units between a negator and its opinion (degree words not counted)
 _DEGREE_REACH = 1
 # 「偏大一点」: these degree words come after the opinion they weaken
@@ -166,7 +174,7 @@ def _opinion_values(matches: list[Match[_Entry]], aspect: str | None, us) -> lis
     after negation and degree words."""
     out: list[list] = []
     neg_end, neg_factor, skipped = None, 1.0, 0  # skipped: degree-word units after the negator
-    deg_end, deg_factor = None, 1.0
+    deg_end, deg_factor, excess = None, 1.0, False  # excess: the degree run holds 「太」/"too"
     n = len(matches)
     for k, m in enumerate(matches):
         e = m.value
@@ -184,9 +192,12 @@ def _opinion_values(matches: list[Match[_Entry]], aspect: str | None, us) -> lis
                 continue
             adjacent = deg_end is not None and m.first == deg_end
             deg_factor = min(2.0, deg_factor * e.degree) if adjacent else e.degree
+            excess = e.excess or (adjacent and excess)
             deg_end = m.last
             skipped += m.last - m.first
             continue
+        if not weight and e.scalar and excess and m.first == deg_end:
+            weight = _EXCESS  # 「太大」, "too dim"
         if not weight:
             continue
         value = weight
@@ -196,7 +207,7 @@ def _opinion_values(matches: list[Match[_Entry]], aspect: str | None, us) -> lis
             value = -value * _NEGATION_FLIP * neg_factor
         out.append([k, value])
         neg_end = deg_end = None
-        deg_factor = 1.0
+        deg_factor, excess = 1.0, False
     return out
 
 
@@ -533,7 +544,10 @@ def _lexicon_proba(scores: Sequence[float], band: float) -> np.ndarray:
     for calibrated document probabilities)."""
     if not scores:
         return np.array([0.1, 0.8, 0.1])
-    s = float(np.clip(np.mean(scores) * 1.5, -1, 1))
+    scores = np.asarray(scores, dtype=float)
+    # Negativity bias (as in SO-CAL, Taboada et al. 2011): reviewers hedge complaints with
+    # politeness and praise the parts that were fine, so a complaint outweighs a compliment.
+    s = float(np.clip(np.mean(np.where(scores < 0, _NEGATIVE_WEIGHT * scores, scores)) * 1.5, -1, 1))
     neutral = max(0.0, 1 - abs(s) / band) * 0.8 + 0.1
     rest = 1 - neutral
     pos = rest * (1 + s) / 2

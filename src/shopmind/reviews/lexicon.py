@@ -6,6 +6,11 @@ Weights are polarities in [-1, 1]: about ±0.8 for clear praise or blame (「很
 what they describe (「快」 is good for delivery, 「便宜」 good for a price but 「廉价」 bad for a look)
 live with their aspect in :mod:`shopmind.reviews.taxonomy`, not here.
 
+Two constructions carry an opinion no single word does. *Excess*: a scalar word that is neutral
+alone (「大」, 「硬」, "dim") is a complaint after an excess word (「太」, 「偏」, 「过于」, "too"):
+「鞋子太大了」, "the screen is too dim". *Expectation*: 「想象中」, 「预期」 and the like stand between a
+negation and its opinion without blocking it: 「没有想象中的好」 reads as 「不好」.
+
 The vocabulary is general e-commerce language written for this module; a shop extends it with
 :meth:`Lexicon.extend`.
 
@@ -13,6 +18,8 @@ The vocabulary is general e-commerce language written for this module; a shop ex
 >>> lex.opinions["不错"] > 0.5, lex.opinions["一般"] < 0
 (True, True)
 >>> "不" in lex.negators and lex.degree["很"] > 1 > lex.degree["有点"]
+True
+>>> "太" in lex.excess and "大" in lex.scalars and "大" not in lex.opinions
 True
 """
 
@@ -50,15 +57,33 @@ _ZH_NEGATIVE_STRONG = """
 可惜 遗憾 问题 毛病 故障 异味 臭 发霉 变质 过期 漏水 漏气 掉色 起球 开线
 脱线 褪色 变形 卡顿 死机 闪退 发烫 噪音 异响 敷衍 冷漠 推脱 态度差 不靠谱
 不负责 不理人 爱理不理 磨蹭 失灵 断了 裂了 裂开 碎了 刺鼻 粗劣 廉价感 缩水
-扯皮 忽悠 脏 破旧 老旧 简陋 吵 不满 差评如潮 糊弄 虚假
+扯皮 忽悠 脏 破旧 老旧 简陋 吵 不满 差评如潮 糊弄 虚假 不行 不咋地 不咋样 陈旧
+扯淡 造假 失败 没人理 没人管 不理 不回复 不给退 不给换 不给补 起毛 掉毛
+不会再买 再也不买 再也不会买 不会再来 再也不来 不会再光顾 绝不再买 慎买 慎重购买
 """.split()
 _ZH_NEGATIVE_MILD = """
-不足 缺点 麻烦 费劲 不便 不爽 尴尬 偏差 差点 欠佳 略差 吃力 单薄
+不足 缺点 麻烦 费劲 不便 不爽 尴尬 偏差 差点 欠佳 略差 吃力 单薄 无奈 降价 痒 不符
+不符合 低于预期 不如预期 不及预期
 """.split()
+# Repurchase intent and expectations met: praise without a praise word.
+_ZH_POSITIVE_INTENT = """
+回购 会回购 还会再来 还会再买 会再来 下次还来 还会光顾 会再买 还会买 值得购买 符合预期
+达到预期 与描述一致 和描述一致 描述相符 和图片一样 与图片一致
+""".split()
+# Excess words and the scalar words they turn into complaints. 「太」 also just intensifies
+# praise (「太好用了」: 好用 is an opinion word, so it stays praise); the scalars are the ones
+# 「太」 makes a complaint of in reviews (「太轻」, 「太薄」 are often praise: not listed).
+_ZH_EXCESS = "太 太过 过于 偏 有点太 实在太".split()
+_ZH_SCALARS = """
+大 小 长 短 高 低 厚 硬 紧 松 重 宽 窄 暗 咸 淡 辣 酸 苦 腻 油 粗 干 冷 热 烫 贵 少 深 浅 浓
+大了 小了 长了 短了
+""".split()
+# Between a negation and its opinion these do not block it: 「没有想象中(的)好」, 「没那么好」.
+_ZH_EXPECTATION = "想象中 想像中 想象的 想象 预期 预期的 期望 期望的 期待的 宣传的 描述的 那么 那样".split()
 
 _ZH_NEGATORS = """
 不 没 没有 无 非 未 不是 并不 并没有 从不 毫不 绝不 不太 不怎么 不算
-一点也不 一点都不
+一点也不 一点都不 不如 还不如
 """.split()
 _ZH_DEGREE = {
     # stronger
@@ -103,7 +128,7 @@ _EN_LUKEWARM = {
 _SHADOWS = """
 价值 数值 香港 不断 突破 假期 放假 不过 不但 不仅 不管 不同 不用 没想到 无线 无论 未来 别人 别的 不少 不久
 不一样 不知道 没几天 没多久 没事 不然 差不多 好几 好多 只好 正好 刚好在 问题是 毛病是 最近 最后 最好是
-无糖 无刺激 未拆 不得不 没法比 坏人 好友 好几次 不停 差价 好处 别家 别处 别买 not only nothing else
+无糖 无刺激 止痒 未拆 不得不 没法比 坏人 好友 好几次 不停 差价 好处 别家 别处 别买 not only nothing else
 """.split()
 _EN_NEGATIVE_STRONG = """
 bad terrible awful horrible poor worst hate hated disappointed disappointing disappointment useless
@@ -113,6 +138,17 @@ overpriced dirty smelly stinks leaked leaking cracked scratched torn ugly unreli
 crashed unusable annoying frustrating horrendous pathetic dreadful mess nightmare failed fails
 fail stopped rotten stale disgusting inferior shoddy unresponsive ignored lousy sucks worse
 regret painful painfully awkward problem problems issue issues complaint
+""".split()
+_EN_EXPECTATION = {"not as described": -0.6, "not as advertised": -0.6, "not as pictured": -0.55,
+                   "not what i expected": -0.55, "less than expected": -0.45,
+                   "smaller than expected": -0.45, "lower than expected": -0.45,
+                   "will not buy again": -0.8, "wont buy again": -0.8, "never again": -0.7,
+                   "would not recommend": -0.75, "wouldnt recommend": -0.75}
+_EN_EXCESS = "too overly".split()
+_EN_SCALARS = """
+big small large tiny huge long short tall high low thick thin hard soft tight loose heavy light
+wide narrow bright dim dark sweet salty bland spicy sour bitter oily greasy dry cold hot warm
+loud quiet weak strong stiff rough bulky sharp dull sticky watery much many few little
 """.split()
 _EN_NEGATIVE_MILD = "uncomfortable difficult hard confusing noisy expensive pricey refund returned".split()
 
@@ -138,34 +174,47 @@ class Lexicon:
     """Opinion words with polarity weights, negators and degree words, for both languages.
 
     Keys are lower case; Chinese keys are plain strings, English multi-word keys are separated
-    by single spaces. ``negators`` flip the next opinion; ``degree`` multiplies it.
+    by single spaces. ``negators`` flip the next opinion; ``degree`` multiplies it (a factor of 1
+    only lets a negation reach past the word); a word of ``scalars`` right after a degree word
+    that is also in ``excess`` is a complaint.
     """
 
     opinions: dict[str, float] = field(default_factory=dict)
     negators: set[str] = field(default_factory=set)
     degree: dict[str, float] = field(default_factory=dict)
+    excess: set[str] = field(default_factory=set)
+    scalars: set[str] = field(default_factory=set)
 
     def extend(self, opinions: Mapping[str, float] | None = None, negators=(),
-               degree: Mapping[str, float] | None = None) -> Lexicon:
+               degree: Mapping[str, float] | None = None, excess=(), scalars=()) -> Lexicon:
         """A copy with more (or re-weighted) words.
 
         >>> lex = default_lexicon().extend({"yyds": 0.9})
         >>> lex.opinions["yyds"]
         0.9
         """
-        out = Lexicon(dict(self.opinions), set(self.negators), dict(self.degree))
+        out = Lexicon(dict(self.opinions), set(self.negators), dict(self.degree), set(self.excess),
+                      set(self.scalars))
         for word, weight in (opinions or {}).items():
             out.opinions[word.lower()] = _check_weight(word, weight)
         out.negators.update(n.lower() for n in negators)
         out.degree.update({k.lower(): float(v) for k, v in (degree or {}).items()})
+        out.excess.update(w.lower() for w in excess)
+        out.scalars.update(w.lower() for w in scalars)
+        if unknown := sorted(out.excess - set(out.degree)):
+            from shopmind.errors import DataError
+
+            raise DataError(f"excess words must be degree words too; give {unknown} a degree factor")
         return out
 
     def to_dict(self) -> dict:
-        return {"opinions": self.opinions, "negators": sorted(self.negators), "degree": self.degree}
+        return {"opinions": self.opinions, "negators": sorted(self.negators), "degree": self.degree,
+                "excess": sorted(self.excess), "scalars": sorted(self.scalars)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Lexicon:
-        return cls().extend(data.get("opinions"), data.get("negators", ()), data.get("degree"))
+        return cls().extend(data.get("opinions"), data.get("negators", ()), data.get("degree"),
+                            data.get("excess", ()), data.get("scalars", ()))
 
 
 def _check_weight(word: str, weight: float) -> float:
@@ -186,11 +235,13 @@ def default_lexicon() -> Lexicon:
     opinions |= _weights(_ZH_LUKEWARM_NEUTRAL, 0.05)
     opinions |= _weights(_ZH_NEGATIVE_STRONG, -0.65)
     opinions |= _weights(_ZH_NEGATIVE_MILD, -0.35)
+    opinions |= _weights(_ZH_POSITIVE_INTENT, 0.5)
     opinions |= _weights(_EN_POSITIVE_STRONG, 0.6)
     opinions |= _weights(_EN_POSITIVE_MILD, 0.3)
     opinions |= _EN_LUKEWARM
     opinions |= _weights(_EN_NEGATIVE_STRONG, -0.65)
     opinions |= _weights(_EN_NEGATIVE_MILD, -0.35)
+    opinions |= _EN_EXPECTATION
     # Words listed above whose strength differs from their group's.
     opinions |= {"很好": 0.8, "很差": -0.85, "太差": -0.9, "垃圾": -0.9, "完美": 0.85, "后悔": -0.8,
                  "物超所值": 0.85, "无可挑剔": 0.85, "超出预期": 0.75, "best": 0.8, "worst": -0.9,
@@ -198,8 +249,11 @@ def default_lexicon() -> Lexicon:
                  "scam": -0.9, "值": 0.3, "问题": -0.45, "毛病": -0.5, "problem": -0.45,
                  "issue": -0.4, "issues": -0.4, "problems": -0.45, "worth": 0.5}
     opinions |= _weights(_SHADOWS, 0.0)
+    excess = {**_weights(_ZH_EXCESS, 1.5), "偏": 0.7, "有点太": 1.2, **_weights(_EN_EXCESS, 1.3)}
     return Lexicon(opinions=opinions,
                    negators=set(_ZH_NEGATORS) | set(_NEGATOR_DEGREE) | set(_EN_NEGATORS),
-                   degree={**_ZH_DEGREE, **_NEGATOR_DEGREE, **_EN_DEGREE})
+                   degree={**_weights(_ZH_EXPECTATION, 1.0), **excess, **_ZH_DEGREE,
+                           **_NEGATOR_DEGREE, **_EN_DEGREE},
+                   excess=set(excess), scalars=set(_ZH_SCALARS) | set(_EN_SCALARS))
 
 

@@ -131,7 +131,8 @@ _BUILTIN = (
              "true to size": 0.6, "perfectly": _POS, "just right": 0.6, "small": -0.4,
              "large": -0.4, "big": -0.4, "tight": -0.4, "loose": -0.4, "off": -0.5,
              "strange": -0.4, "fits": 0.4, "doesn't fit": -0.6, "didn't fit": -0.6,
-             "does not fit": -0.6, "don't fit": -0.6}),
+             "does not fit": -0.6, "don't fit": -0.6, "too small": -0.6, "too big": -0.6,
+             "too large": -0.6}),
     _aspect("appearance", "外观", "appearance",
             "外观|颜值|颜色|款式|设计|外形|造型|色差|配色|appearance|colour|color|colours|colors|"
             "design|style",
