@@ -88,17 +88,16 @@ def test_excess_and_expectation_constructions():
     assert analyzer.analyze("偏硬")[0].clauses[0].score > analyzer.analyze("太硬")[0].clauses[0].score
 
 
-def test_a_complaint_outweighs_a_compliment_in_the_document(monkeypatch):
-    import shopmind.reviews.analyzer as module
-
+def test_a_complaint_outweighs_a_compliment_in_the_document(tmp_path):
     # the praise is a little stronger than the complaint, clause by clause ...
     result = ReviewAnalyzer().analyze("质量不错，问题也有")[0]
     praise, complaint = (c.score for c in result.clauses)
     assert praise > -complaint > 0
     # ... yet the complaint weighs more in the document (it would not, weighed equally)
     assert result.score < 0
-    monkeypatch.setattr(module, "_NEGATIVE_WEIGHT", 1.0)
-    assert ReviewAnalyzer().analyze("质量不错，问题也有")[0].score > 0
+    assert ReviewAnalyzer(negative_weight=1.0).analyze("质量不错，问题也有")[0].score > 0
+    saved = ReviewAnalyzer(negative_weight=1.0).save(tmp_path / "even")
+    assert ReviewAnalyzer.load(saved).analyze("质量不错，问题也有")[0].score > 0
 
 
 def test_lexicon_excess_words_round_trip_and_must_be_degree_words():

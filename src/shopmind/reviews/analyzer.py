@@ -160,7 +160,6 @@ def _build_matcher(lexicon: Lexicon, taxonomy: AspectTaxonomy) -> PhraseMatcher[
 # --------------------------------------------------------------------------- scoring
 
 _NEGATION_FLIP = 0.75  # 「不好」 is a little milder than 「差」
-_NEGATIVE_WEIGHT = 1.5  # a complaint's weight in the document, a compliment's being 1
 _EXCESS = -0.5  # a scalar after an excess word, before the excess word's own degree
 _NEGATION_REACH = 2  # units between a negator and its opinion (degree words not counted)
 _DEGREE_REACH = 1
@@ -300,17 +299,22 @@ class ReviewAnalyzer:
     ``clause_model=True`` it also scores every clause (about half the speed), blended into the
     lexicon's clause and aspect scores with ``model_weight`` where the lexicon has evidence and
     alone where it has none. ``band`` is the |score| below which a clause is neutral.
+    Without a model the document's score is the clauses' mean, a complaint counting
+    ``negative_weight`` times a compliment of the same strength (reviewers soften complaints and
+    praise what was fine; SO-CAL, Taboada et al. 2011, weighs them 1.5 too).
     """
 
     def __init__(self, sentiment: TextClassifier | None = None,
                  taxonomy: AspectTaxonomy | None = None, lexicon: Lexicon | None = None,
-                 model_weight: float = 0.3, band: float = 0.3, clause_model: bool = False):
+                 model_weight: float = 0.3, band: float = 0.3, clause_model: bool = False,
+                 negative_weight: float = 1.5):
         self.sentiment = sentiment
         self.taxonomy = taxonomy
         self.lexicon = lexicon
         self.model_weight = model_weight
         self.band = band
         self.clause_model = clause_model
+        self.negative_weight = negative_weight
         self._matcher: PhraseMatcher[_Entry] | None = None
 
     # -- training
@@ -418,7 +422,8 @@ class ReviewAnalyzer:
             mentions.append(self._mention(text, aspect, 0.0, before, before, [],
                                           before.clause_start, before.clause_end))
         if doc_proba is None:
-            doc_proba = _lexicon_proba([s for s in lexicon_scores if s is not None], self.band)
+            doc_proba = _lexicon_proba([s for s in lexicon_scores if s is not None], self.band,
+                                       self.negative_weight)
         proba = {p: round(float(doc_proba[k]), 4) for k, p in enumerate(POLARITIES)}
         score = float(doc_proba[2] - doc_proba[0])
         return ReviewAnalysis(text, detect_language(text), POLARITIES[int(np.argmax(doc_proba))],
@@ -478,7 +483,7 @@ class ReviewAnalyzer:
             model_file = type(self.sentiment).__name__ + ".model"
             self.sentiment.save(path / model_file)
         spec = {"format": 1, "model_weight": self.model_weight, "band": self.band,
-                "clause_model": self.clause_model,
+                "clause_model": self.clause_model, "negative_weight": self.negative_weight,
                 "taxonomy": (self.taxonomy or default_taxonomy()).to_dict(),
                 "lexicon": (self.lexicon or default_lexicon()).to_dict(),
                 "sentiment": None if model_file is None else {
@@ -501,7 +506,7 @@ class ReviewAnalyzer:
             sentiment = _load_classifier(spec["sentiment"]["class"], path / spec["sentiment"]["file"])
         return cls(sentiment, AspectTaxonomy.from_dict(spec["taxonomy"]),
                    Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"],
-                   spec.get("clause_model", False))
+                   spec.get("clause_model", False), spec.get("negative_weight", 1.5))
 
 
 _WORKER: ReviewAnalyzer | None = None
@@ -539,15 +544,13 @@ def _load_classifier(qualified: str, path: Path):
     return getattr(importlib.import_module(module), name).load(path)
 
 
-def _lexicon_proba(scores: Sequence[float], band: float) -> np.ndarray:
+def _lexicon_proba(scores: Sequence[float], band: float, negative_weight: float) -> np.ndarray:
     """A three-class distribution from the clauses' lexicon scores (not calibrated: fit a model
     for calibrated document probabilities)."""
     if not scores:
         return np.array([0.1, 0.8, 0.1])
     scores = np.asarray(scores, dtype=float)
-    # Negativity bias (as in SO-CAL, Taboada et al. 2011): reviewers hedge complaints with
-    # politeness and praise the parts that were fine, so a complaint outweighs a compliment.
-    s = float(np.clip(np.mean(np.where(scores < 0, _NEGATIVE_WEIGHT * scores, scores)) * 1.5, -1, 1))
+    s = float(np.clip(np.mean(np.where(scores < 0, negative_weight * scores, scores)) * 1.5, -1, 1))
     neutral = max(0.0, 1 - abs(s) / band) * 0.8 + 0.1
     rest = 1 - neutral
     pos = rest * (1 + s) / 2
