@@ -38,11 +38,12 @@ _ZH_POSITIVE_STRONG = """
 热情 周到 专业 惊艳 爱了 好评 五星 良心 超赞 喜爱 稳定 流畅 清晰 结实 牢固
 耐用 值得 物超所值 物美价廉 超出预期 没得说 无可挑剔 一流 顶呱呱 到位 细致 用心
 划算 实惠 省心 顺滑 细腻 柔软 新鲜 美味 可口 香甜 清香 甜 正宗 美观 大方
-时尚 高端 大气 上档次 灵敏 强劲 安心
+时尚 高端 大气 上档次 灵敏 强劲 安心 帅气 杠杠 物有所值 五分 满分 点赞 信赖 好闻 好喝
+细心 亲切 宽敞 小巧 美丽 可爱 感动 良好 强大 齐全 首选
 """.split()
 _ZH_POSITIVE_MILD = """
 挺好 还好 可以 不赖 合适 正常 顺利 方便 干净 整洁 及时 认真 配合 友好 礼貌
-温馨 合理 适中 够用 值
+温馨 合理 适中 够用 值 感谢 脆 酸甜 爽 简洁 丰富 快乐 幸福 一如既往 囤货 足够 均匀 不卡
 """.split()
 _ZH_LUKEWARM_NEGATIVE = """
 一般 一般般 凑合 勉强 普通 平平 马马虎虎 差强人意 不怎么样 凑合用 将就
@@ -60,14 +61,16 @@ _ZH_NEGATIVE_STRONG = """
 扯皮 忽悠 脏 破旧 老旧 简陋 吵 不满 差评如潮 糊弄 虚假 不行 不咋地 不咋样 陈旧
 扯淡 造假 失败 没人理 没人管 不理 不回复 不给退 不给换 不给补 起毛 掉毛
 不会再买 再也不买 再也不会买 不会再来 再也不来 不会再光顾 绝不再买 慎买 慎重购买
+一星 地摊货 骗子 恶劣 千万别 抵制 发错 翻新 黑屏 自动关机 受不了 霉味 坑
 """.split()
 _ZH_NEGATIVE_MILD = """
-不足 缺点 麻烦 费劲 不便 不爽 尴尬 偏差 差点 欠佳 略差 吃力 单薄 无奈 降价 痒 不符
+不足 缺点 麻烦 费劲 不便 不爽 尴尬 偏差 差点 欠佳 略差 吃力 单薄 无奈 降价 痒 不符 划痕 模糊
+潮湿 折腾 懒得
 不符合 低于预期 不如预期 不及预期
 """.split()
 # Repurchase intent and expectations met: praise without a praise word.
 _ZH_POSITIVE_INTENT = """
-回购 会回购 还会再来 还会再买 会再来 下次还来 还会光顾 会再买 还会买 值得购买 符合预期
+回购 会回购 还会来 还会再来 还会再买 会再来 下次还来 还会光顾 会再买 还会买 值得购买 符合预期
 达到预期 与描述一致 和描述一致 描述相符 和图片一样 与图片一致
 """.split()
 # Excess words and the scalar words they turn into complaints. 「太」 also just intensifies
@@ -90,7 +93,7 @@ _ZH_DEGREE = {
     "很": 1.4, "非常": 1.6, "太": 1.5, "超": 1.5, "超级": 1.6, "特别": 1.5, "十分": 1.5, "极": 1.6,
     "极其": 1.7, "相当": 1.4, "真": 1.3, "真的": 1.3, "挺": 1.2, "蛮": 1.2, "好": 1.3, "巨": 1.6,
     "特": 1.4, "最": 1.6, "绝对": 1.5, "完全": 1.5, "严重": 1.6, "实在": 1.4, "确实": 1.2, "贼": 1.5,
-    "越来越": 1.2, "格外": 1.4, "尤其": 1.3, "更": 1.2, "超出": 1.2,
+    "越来越": 1.2, "格外": 1.4, "尤其": 1.3, "更": 1.2, "超出": 1.2, "根本": 1.4, "简直": 1.4,
     # weaker
     "有点": 0.55, "有些": 0.6, "有一点": 0.5, "稍": 0.5, "稍微": 0.5, "略": 0.5, "略微": 0.5,
     "比较": 0.9, "还算": 0.7, "一点": 0.5, "一点点": 0.4, "些许": 0.5, "偏": 0.7, "还": 0.85,
@@ -109,8 +112,10 @@ beautiful gorgeous nice solid sturdy reliable durable comfortable helpful friend
 responsive professional smooth fast quick delicious tasty fresh genuine authentic premium
 exceptional flawless terrific fabulous stunning elegant stylish worth impeccable pleasant
 superior top-notch incredible exceeded favorite favourite enjoy enjoyed convenient efficient
+immaculate spectacular magnificent attentive courteous comfy spotless pleasure beautifully
 """.split()
 _EN_POSITIVE_MILD = """
+spacious cozy cosy welcoming roomy
 decent nice fine reasonable adequate acceptable useful handy clean neat works working easy
 affordable fair
 """.split()
@@ -138,19 +143,24 @@ overpriced dirty smelly stinks leaked leaking cracked scratched torn ugly unreli
 crashed unusable annoying frustrating horrendous pathetic dreadful mess nightmare failed fails
 fail stopped rotten stale disgusting inferior shoddy unresponsive ignored lousy sucks worse
 regret painful painfully awkward problem problems issue issues complaint
+filthy unpleasant unfriendly refused ridiculous unacceptable
 """.split()
 _EN_EXPECTATION = {"not as described": -0.6, "not as advertised": -0.6, "not as pictured": -0.55,
                    "not what i expected": -0.55, "less than expected": -0.45,
                    "smaller than expected": -0.45, "lower than expected": -0.45,
                    "will not buy again": -0.8, "wont buy again": -0.8, "never again": -0.7,
-                   "would not recommend": -0.75, "wouldnt recommend": -0.75}
+                   "would not recommend": -0.75, "wouldnt recommend": -0.75,
+                   "supposed to": -0.3, "took forever": -0.6, "subpar": -0.6, "below par": -0.6}
 _EN_EXCESS = "too overly".split()
 _EN_SCALARS = """
-big small large tiny huge long short tall high low thick thin hard soft tight loose heavy light
+big small large tiny huge long short tall high low thick thin soft tight loose heavy light
 wide narrow bright dim dark sweet salty bland spicy sour bitter oily greasy dry cold hot warm
 loud quiet weak strong stiff rough bulky sharp dull sticky watery much many few little
 """.split()
-_EN_NEGATIVE_MILD = "uncomfortable difficult hard confusing noisy expensive pricey refund returned".split()
+_EN_NEGATIVE_MILD = """
+uncomfortable difficult hard confusing noisy expensive pricey refund returned unfortunately
+complained complain complaining mistake worn outdated lacking musty odor stained stains avoid
+""".split()
 
 _EN_NEGATORS = ("not no never none nothing nobody neither nor without hardly barely "
                 "cannot cant dont doesnt didnt isnt wasnt arent werent wont wouldnt couldnt").split()
@@ -161,6 +171,7 @@ _EN_DEGREE = {
     "seriously": 1.4, "exceptionally": 1.6, "amazingly": 1.4, "painfully": 1.5,
     "slightly": 0.5, "somewhat": 0.6, "a bit": 0.55, "a little": 0.55, "kind of": 0.6,
     "kinda": 0.6, "sort of": 0.6, "fairly": 0.8, "rather": 0.8, "mostly": 0.8, "relatively": 0.8,
+    "definitely": 1.3, "definately": 1.3,
     "probably": 0.5, "maybe": 0.5, "perhaps": 0.5, "seems": 0.5, "seem": 0.5, "apparently": 0.6,
 }
 
@@ -247,7 +258,8 @@ def default_lexicon() -> Lexicon:
                  "物超所值": 0.85, "无可挑剔": 0.85, "超出预期": 0.75, "best": 0.8, "worst": -0.9,
                  "perfect": 0.85, "terrible": -0.85, "awful": -0.85, "love": 0.8, "hate": -0.8,
                  "scam": -0.9, "值": 0.3, "问题": -0.45, "毛病": -0.5, "problem": -0.45,
-                 "issue": -0.4, "issues": -0.4, "problems": -0.45, "worth": 0.5}
+                 "issue": -0.4, "issues": -0.4, "problems": -0.45, "worth": 0.5,
+                 "美中不足": -0.15}  # 「美中不足」: good on the whole, one flaw
     opinions |= _weights(_SHADOWS, 0.0)
     excess = {**_weights(_ZH_EXCESS, 1.5), "偏": 0.7, "有点太": 1.2, **_weights(_EN_EXCESS, 1.3)}
     return Lexicon(opinions=opinions,
