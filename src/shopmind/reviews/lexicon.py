@@ -143,14 +143,15 @@ overpriced dirty smelly stinks leaked leaking cracked scratched torn ugly unreli
 crashed unusable annoying frustrating horrendous pathetic dreadful mess nightmare failed fails
 fail stopped rotten stale disgusting inferior shoddy unresponsive ignored lousy sucks worse
 regret painful painfully awkward problem problems issue issues complaint
-filthy unpleasant unfriendly refused ridiculous unacceptable
+filthy unpleasant unfriendly refused ridiculous unacceptable subpar
 """.split()
-_EN_EXPECTATION = {"not as described": -0.6, "not as advertised": -0.6, "not as pictured": -0.55,
-                   "not what i expected": -0.55, "less than expected": -0.45,
-                   "smaller than expected": -0.45, "lower than expected": -0.45,
-                   "will not buy again": -0.8, "wont buy again": -0.8, "never again": -0.7,
-                   "would not recommend": -0.75, "wouldnt recommend": -0.75,
-                   "supposed to": -0.3, "took forever": -0.6, "subpar": -0.6, "below par": -0.6}
+# Complaints of several words: expectations unmet, no second purchase.
+_EN_PHRASES = {"not as described": -0.6, "not as advertised": -0.6, "not as pictured": -0.55,
+               "not what i expected": -0.55, "less than expected": -0.45,
+               "smaller than expected": -0.45, "lower than expected": -0.45,
+               "will not buy again": -0.8, "wont buy again": -0.8, "never again": -0.7,
+               "would not recommend": -0.75, "wouldnt recommend": -0.75,
+               "supposed to": -0.3, "took forever": -0.6, "below par": -0.6}
 _EN_EXCESS = "too overly".split()
 _EN_SCALARS = """
 big small large tiny huge long short tall high low thick thin soft tight loose heavy light
@@ -252,7 +253,7 @@ def default_lexicon() -> Lexicon:
     opinions |= _EN_LUKEWARM
     opinions |= _weights(_EN_NEGATIVE_STRONG, -0.65)
     opinions |= _weights(_EN_NEGATIVE_MILD, -0.35)
-    opinions |= _EN_EXPECTATION
+    opinions |= _EN_PHRASES
     # Words listed above whose strength differs from their group's.
     opinions |= {"很好": 0.8, "很差": -0.85, "太差": -0.9, "垃圾": -0.9, "完美": 0.85, "后悔": -0.8,
                  "物超所值": 0.85, "无可挑剔": 0.85, "超出预期": 0.75, "best": 0.8, "worst": -0.9,
