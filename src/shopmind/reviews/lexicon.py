@@ -73,9 +73,10 @@ _ZH_POSITIVE_INTENT = """
 回购 会回购 还会来 还会再来 还会再买 会再来 下次还来 还会光顾 会再买 还会买 值得购买 符合预期
 达到预期 与描述一致 和描述一致 描述相符 和图片一样 与图片一致
 """.split()
-# Excess words and the scalar words they turn into complaints. 「太」 also just intensifies
-# praise (「太好用了」: 好用 is an opinion word, so it stays praise); the scalars are the ones
-# 「太」 makes a complaint of in reviews (「太轻」, 「太薄」 are often praise: not listed).
+# Excess words (degree words too: their factor scales the complaint) and the scalar words they
+# turn into complaints. 「太」 also just intensifies praise (「太好用了」: 好用 is an opinion word,
+# so it stays praise); the scalars are the ones 「太」 makes a complaint of in reviews (「太轻」,
+# 「太薄」 are often praise: not listed).
 _ZH_EXCESS = "太 太过 过于 偏 有点太 实在太".split()
 _ZH_SCALARS = """
 大 小 长 短 高 低 厚 硬 紧 松 重 宽 窄 暗 咸 淡 辣 酸 苦 腻 油 粗 干 冷 热 烫 贵 少 深 浅 浓
@@ -94,6 +95,7 @@ _ZH_DEGREE = {
     "极其": 1.7, "相当": 1.4, "真": 1.3, "真的": 1.3, "挺": 1.2, "蛮": 1.2, "好": 1.3, "巨": 1.6,
     "特": 1.4, "最": 1.6, "绝对": 1.5, "完全": 1.5, "严重": 1.6, "实在": 1.4, "确实": 1.2, "贼": 1.5,
     "越来越": 1.2, "格外": 1.4, "尤其": 1.3, "更": 1.2, "超出": 1.2, "根本": 1.4, "简直": 1.4,
+    "太过": 1.5, "过于": 1.5, "实在太": 1.5, "有点太": 1.2,
     # weaker
     "有点": 0.55, "有些": 0.6, "有一点": 0.5, "稍": 0.5, "稍微": 0.5, "略": 0.5, "略微": 0.5,
     "比较": 0.9, "还算": 0.7, "一点": 0.5, "一点点": 0.4, "些许": 0.5, "偏": 0.7, "还": 0.85,
@@ -169,7 +171,7 @@ _EN_DEGREE = {
     "very": 1.4, "really": 1.3, "so": 1.3, "extremely": 1.7, "super": 1.5, "incredibly": 1.6,
     "absolutely": 1.5, "totally": 1.4, "completely": 1.5, "highly": 1.4, "too": 1.3, "way": 1.3,
     "truly": 1.3, "quite": 1.1, "pretty": 1.1, "most": 1.3, "especially": 1.3, "utterly": 1.6,
-    "seriously": 1.4, "exceptionally": 1.6, "amazingly": 1.4, "painfully": 1.5,
+    "seriously": 1.4, "exceptionally": 1.6, "amazingly": 1.4, "painfully": 1.5, "overly": 1.3,
     "slightly": 0.5, "somewhat": 0.6, "a bit": 0.55, "a little": 0.55, "kind of": 0.6,
     "kinda": 0.6, "sort of": 0.6, "fairly": 0.8, "rather": 0.8, "mostly": 0.8, "relatively": 0.8,
     "definitely": 1.3, "definately": 1.3,
@@ -262,11 +264,11 @@ def default_lexicon() -> Lexicon:
                  "issue": -0.4, "issues": -0.4, "problems": -0.45, "worth": 0.5,
                  "美中不足": -0.15}  # 「美中不足」: good on the whole, one flaw
     opinions |= _weights(_SHADOWS, 0.0)
-    excess = {**_weights(_ZH_EXCESS, 1.5), "偏": 0.7, "有点太": 1.2, **_weights(_EN_EXCESS, 1.3)}
     return Lexicon(opinions=opinions,
                    negators=set(_ZH_NEGATORS) | set(_NEGATOR_DEGREE) | set(_EN_NEGATORS),
-                   degree={**_weights(_ZH_EXPECTATION, 1.0), **excess, **_ZH_DEGREE,
-                           **_NEGATOR_DEGREE, **_EN_DEGREE},
-                   excess=set(excess), scalars=set(_ZH_SCALARS) | set(_EN_SCALARS))
+                   degree={**_weights(_ZH_EXPECTATION, 1.0), **_ZH_DEGREE, **_NEGATOR_DEGREE,
+                           **_EN_DEGREE},
+                   excess=set(_ZH_EXCESS) | set(_EN_EXCESS),
+                   scalars=set(_ZH_SCALARS) | set(_EN_SCALARS))
 
 
