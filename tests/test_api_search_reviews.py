@@ -271,9 +271,17 @@ def test_analyze_a_batch_and_bad_bodies(client):
     assert second["polarity"] != "negative" and second["score"] > 0
     aspects = {a["aspect"]: a["polarity"] for a in second["aspects"]}
     assert aspects["logistics"] == aspects["packaging"] == "positive"
-    for body in ({}, {"text": "好", "texts": ["好"]}, {"texts": []}, {"text": ""}):
+    r = client.post("/v1/reviews/analyze", json={"texts": texts, "categories": ["数码", None]},
+                    headers=client.read)
+    assert r.status_code == 200 and len(r.json()["results"]) == 2
+    for body in ({}, {"text": "好", "texts": ["好"]}, {"texts": []}, {"text": ""},
+                 {"texts": texts, "categories": ["数码"]},
+                 {"text": "好", "category": "数码", "categories": ["数码"]}):
         r = client.post("/v1/reviews/analyze", json=body, headers=client.read)
         assert r.status_code == 422, body
+    r = client.post("/v1/reviews/analyze", json={"texts": texts, "categories": ["数码"]},
+                    headers=client.read)
+    assert "'categories' has 1 entries for 2 texts" in r.json()["detail"][0]["reason"]
     r = client.post("/v1/reviews/analyze", json={}, headers=client.read)
     assert "exactly one of 'text'" in r.json()["detail"][0]["reason"]
 

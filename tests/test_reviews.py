@@ -236,6 +236,70 @@ def test_ngram_classifier_probabilities_are_calibrated():
     assert expected_calibration_error(labels[2000:], p[:, 1]) < 0.07
 
 
+def _category_dependent_reviews(n: int, seed: int):
+    """Reviews where 「声音很大」 praises a speaker and blames a fridge (and 「声音很小」 the
+    reverse), beside opinions that mean the same everywhere."""
+    rng = np.random.default_rng(seed)
+    filler = ["今天收到", "用了一周", "朋友推荐", "第二次买"]
+    shared = {"质量很好": "positive", "非常满意": "positive", "质量很差": "negative",
+              "非常失望": "negative"}
+    flips = {("speaker", "声音很大"): "positive", ("speaker", "声音很小"): "negative",
+             ("fridge", "声音很大"): "negative", ("fridge", "声音很小"): "positive"}
+    texts, labels, categories = [], [], []
+    for _ in range(n):
+        category = str(rng.choice(["speaker", "fridge"]))
+        if rng.random() < 0.5:
+            phrase = str(rng.choice(list(shared)))
+            label = shared[phrase]
+        else:
+            phrase = str(rng.choice(["声音很大", "声音很小"]))
+            label = flips[(category, phrase)]
+        texts.append(f"{rng.choice(filler)}，{phrase}")
+        labels.append(label)
+        categories.append(f"{category} > {rng.choice(['small', 'large'])}")  # the top level counts
+    return texts, np.array(labels, dtype=object), categories
+
+
+def test_ngram_classifier_learns_what_a_word_means_in_each_category(tmp_path):
+    texts, labels, categories = _category_dependent_reviews(600, 0)
+    model = NgramSentimentClassifier(**_LIGHT).fit(texts, labels, categories=categories)
+    probe = ["收到了，声音很大", "收到了，声音很大", "收到了，声音很小", "收到了，声音很小",
+             "收到了，质量很差"]
+    where = ["speaker", "fridge > large", "speaker > small", "fridge", None]
+    assert model.predict(probe, categories=where).tolist() == [
+        "positive", "negative", "negative", "positive", "negative"]
+    # text alone cannot tell: the same phrase is half praise, half complaint
+    blind = NgramSentimentClassifier(**_LIGHT).fit(texts, labels)
+    test_texts, test_labels, test_categories = _category_dependent_reviews(400, 1)
+    assert accuracy(test_labels, model.predict(test_texts, categories=test_categories)) > 0.97
+    assert accuracy(test_labels, blind.predict(test_texts)) < 0.8
+    loaded = NgramSentimentClassifier.load(model.save(tmp_path / "sentiment.npz"))
+    assert np.array_equal(loaded.predict_proba(probe, categories=where),
+                          model.predict_proba(probe, categories=where))
+    with pytest.raises(DataError, match="5 texts but 2 categories"):
+        model.predict(probe, categories=["speaker", "fridge"])
+    # a category with too few reviews to learn from gets no copies: read as unknown
+    rare = NgramSentimentClassifier(**_LIGHT, category_min_reviews=100).fit(
+        texts, labels, categories=[c if i >= 50 else "radio" for i, c in enumerate(categories)])
+    assert np.array_equal(rare.predict_proba(probe, categories=["radio"] * 5),
+                          rare.predict_proba(probe))
+
+
+def test_analyzer_passes_categories_to_its_model(tmp_path):
+    texts, labels, categories = _category_dependent_reviews(600, 0)
+    analyzer = ReviewAnalyzer(NgramSentimentClassifier(**_LIGHT)).fit(texts, labels,
+                                                                      categories=categories)
+    frame = pd.DataFrame({"text": ["声音很大", "声音很大"],
+                          "category": ["speaker > small", "fridge > small"]})
+    per_review, _ = analyzer.analyze_frame(frame)
+    assert per_review["polarity"].tolist() == ["positive", "negative"]
+    many = [t for t, _ in zip(texts * 2, range(800))]
+    where = [c for c, _ in zip(categories * 2, range(800))]
+    one = analyzer.analyze(many, categories=where)
+    assert [a.to_dict() for a in analyzer.analyze(many, n_jobs=2, categories=where)] == \
+        [a.to_dict() for a in one]
+
+
 def test_analyzer_with_a_model_saves_and_loads(shop, tmp_path):
     reviews = shop.reviews.iloc[:600]
     analyzer = ReviewAnalyzer(NgramSentimentClassifier(**_LIGHT)).fit(reviews["text"],

@@ -46,4 +46,9 @@ def test_train_then_insight_on_the_demo_shop(tmp_path, monkeypatch):
     assert text.exit_code == 0 and "reviews" in text.output
     missing = runner.invoke(app, ["reviews", "insight", "--item", "no-such-item", "--db", db])
     assert missing.exit_code != 0
+    category = shop.items.set_index("item_id").loc[item, "category"]
+    read = runner.invoke(app, ["reviews", "analyze", "质量很差，不推荐", "--category", category,
+                               "--json"])
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.output)[0]["polarity"] == "negative"
     get_settings.cache_clear()

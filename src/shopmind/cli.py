@@ -429,27 +429,15 @@ def reviews_train(
     report held-out accuracy, then refit on all reviews and save the analyzer."""
     import numpy as np
 
+    from shopmind.engine_search_reviews import labelled_reviews
     from shopmind.evaluate import classification_metrics
-    from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer, polarity_from_rating
-    from shopmind.reviews.base import to_polarity
+    from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
 
     with _friendly_errors():
-        reviews = _store(db).reviews_frame()
-        reviews = reviews[reviews["text"].fillna("").str.strip() != ""]
-        labelled = reviews["label"].notna() if "label" in reviews else None
-        if labelled is not None and labelled.sum() >= 0.5 * len(reviews) and labelled.any():
-            reviews = reviews[labelled]
-            y = to_polarity(reviews["label"].tolist(),
-                            binary=set(reviews["label"].astype(str)) <= {"0", "1"})
-            source = "labels"
-        else:
-            reviews = reviews[reviews["rating"].notna()]
-            y = polarity_from_rating(reviews["rating"])
-            source = "star ratings"
-        if len(reviews) < 20:
-            raise typer.BadParameter(f"only {len(reviews)} usable reviews in the store; import "
+        texts, y, categories, source = labelled_reviews(_store(db))
+        if len(texts) < 20:
+            raise typer.BadParameter(f"only {len(texts)} usable reviews in the store; import "
                                      "reviews with text and a label or rating first")
-        texts = reviews["text"].tolist()
         rng = np.random.default_rng(0)
         held = rng.random(len(texts)) < holdout
         metrics = None
@@ -457,12 +445,15 @@ def reviews_train(
         if 0 < held.sum() < len(texts):
             with console.status(f"training on {(~held).sum():,} reviews ({source}), "
                                 f"evaluating on {held.sum():,}"):
-                model = NgramSentimentClassifier().fit([t for t, h in zip(texts, held) if not h],
-                                                       y[~held])
-                predicted = model.predict([t for t, h in zip(texts, held) if h])
+                model = NgramSentimentClassifier().fit(
+                    [t for t, h in zip(texts, held) if not h], y[~held],
+                    categories=[c for c, h in zip(categories, held) if not h])
+                predicted = model.predict([t for t, h in zip(texts, held) if h],
+                                          categories=[c for c, h in zip(categories, held) if h])
                 metrics = classification_metrics(y[held], predicted)
         with console.status(f"training on all {len(texts):,} reviews"):
-            analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y)
+            analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y,
+                                                                      categories=categories)
             path = analyzer.save(_reviews_model_dir(out))
         elapsed = time.perf_counter() - started
         summary = {"reviews": len(texts), "labels_from": source, "held_out_metrics": metrics,
@@ -480,10 +471,14 @@ def reviews_analyze(
     model: Annotated[Path | None, typer.Option(
         help="a saved analyzer (default: the trained one, else the lexicon alone)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of tables")] = False,
+    category: Annotated[str | None, typer.Option(
+        help="the reviewed product's category, e.g. '手机' or 'Home > Kitchen' (a trained "
+        "model reads words in its light)")] = None,
 ) -> None:
     """Sentiment and aspect opinions of reviews, each with the words that justify it."""
     with _friendly_errors():
-        results = _review_analyzer(model).analyze(texts)
+        results = _review_analyzer(model).analyze(
+            texts, categories=None if category is None else [category] * len(texts))
     if as_json:
         console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
         return
@@ -517,7 +512,7 @@ def reviews_insight(
         raise typer.BadParameter("give exactly one of --item or --category")
     with _friendly_errors():
         store = _store(db)
-        reviews = store.reviews_frame()
+        reviews = store.reviews_frame(with_categories=True)
         if item is not None:
             reviews = reviews[reviews["item_id"] == item]
             scope = {"item_id": item}

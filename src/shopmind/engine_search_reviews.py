@@ -11,8 +11,10 @@ capabilities; ``shopmind demo`` and the service's test shops call :func:`train_s
   judgment and saved.
 * **reviews** (``ReviewAnalyzer`` with the n-gram sentiment model): evaluated on a held-out
   share of the labelled reviews (labels, else star ratings mapped to polarity) by accuracy and
-  macro-F1; then refitted on every review and saved. The analyzer is a folder, the registry
-  stores files, so it travels as one zip archive (:func:`unpack_analyzer` reads it back).
+  macro-F1; then refitted on every review and saved. Each review's item category (its top
+  level) reaches the model, which learns words whose polarity differs by category. The
+  analyzer is a folder, the registry stores files, so it travels as one zip archive
+  (:func:`unpack_analyzer` reads it back).
 
 A capability's new version serves only if its primary metric (``ndcg@10`` for search,
 ``macro_f1`` for reviews) is not worse than the serving version's, as for recommenders.
@@ -119,22 +121,24 @@ def train_search(store, settings: Settings, *, encoder=None, holdout: float = 0.
                         extra={"protocol": protocol})
 
 
-def _labelled_reviews(store) -> tuple[list[str], np.ndarray, str]:
-    """Texts and polarities of the store's reviews: their labels when most reviews have one,
-    else their star ratings."""
+def labelled_reviews(store) -> tuple[list[str], np.ndarray, list, str]:
+    """Texts, polarities and item categories of the store's reviews: polarities from their
+    labels when most reviews have one, else from their star ratings."""
     from shopmind.reviews import polarity_from_rating, to_polarity
 
-    reviews = store.reviews_frame()
+    reviews = store.reviews_frame(with_categories=True)
     reviews = reviews[reviews["text"].fillna("").str.strip() != ""]
     labelled = reviews["label"].notna() if "label" in reviews else None
     if labelled is not None and labelled.any() and labelled.sum() >= 0.5 * len(reviews):
         reviews = reviews[labelled]
         y = to_polarity(reviews["label"].tolist(),
                         binary=set(reviews["label"].astype(str)) <= {"0", "1"})
-        return reviews["text"].tolist(), np.asarray(y, dtype=object), "labels"
+        return (reviews["text"].tolist(), np.asarray(y, dtype=object),
+                reviews["category"].tolist(), "labels")
     reviews = reviews[reviews["rating"].notna()]
     return (reviews["text"].tolist(), np.asarray(polarity_from_rating(reviews["rating"]),
-                                                 dtype=object), "star ratings")
+                                                 dtype=object),
+            reviews["category"].tolist(), "star ratings")
 
 
 def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
@@ -146,21 +150,24 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
     from shopmind.evaluate import classification_metrics
     from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
 
-    texts, y, source = _labelled_reviews(store)
+    texts, y, categories, source = labelled_reviews(store)
     if len(texts) < _MIN_REVIEWS or len(set(y.tolist())) < 2:
         return None
     rng = np.random.default_rng(settings.seed)
     held = rng.random(len(texts)) < holdout
     metrics: dict = {"reviews": len(texts), "held_out": int(held.sum())}
-    train_texts = [t for t, h in zip(texts, held) if not h]
+    def part(values: list, holdout: bool) -> list:
+        return [v for v, h in zip(values, held) if h == holdout]
+
     if held.any() and len(set(y[~held].tolist())) >= 2:
-        model = NgramSentimentClassifier().fit(train_texts, y[~held])
-        got = model.predict([t for t, h in zip(texts, held) if h])
+        model = NgramSentimentClassifier().fit(part(texts, False), y[~held],
+                                               categories=part(categories, False))
+        got = model.predict(part(texts, True), categories=part(categories, True))
         scores = classification_metrics(y[held], np.asarray(got, dtype=object))
         metrics.update({k: round(float(v), 4) for k, v in scores.items()
                         if k in ("accuracy", "macro_f1")})
     start = time.perf_counter()
-    analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y)
+    analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y, categories=categories)
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")

@@ -211,12 +211,12 @@ class Intelligence:
         return {"query": prefix, "suggestions": list(suggestions)}
 
     # ------------------------------------------------------------------ reviews
-    def analyze(self, texts: list[str]) -> dict:
+    def analyze(self, texts: list[str], categories: list[str | None] | None = None) -> dict:
         analyzer = self.analyzer
         if analyzer is None:
             self.load_serving()
             analyzer = self.analyzer
-        results = analyzer.analyze(texts)
+        results = analyzer.analyze(texts, categories=categories)
         return {"results": [r.to_dict() for r in results],
                 "model": _version_ref(self.reviews_version)}
 
@@ -265,18 +265,19 @@ class Intelligence:
                 raise NotFoundError(f"unknown item {item_id!r}")
             reviews = store.read_table("reviews", columns, where=rv.c.item_id == item_id,
                                        order_by=["review_id"])
+            reviews["category"] = self.service.catalog.get(item_id).get("category")
             scope = {"item_id": item_id}
             if reviews.empty:
                 raise NotFoundError(f"item {item_id!r} has no reviews yet")
         else:
             wanted = category.strip().lower()
             items = store.read_table("items", ["item_id", "category"])
-            ids = items.loc[[category_matches(c, wanted) for c in items["category"]], "item_id"]
-            if ids.empty:
+            items = items[[category_matches(c, wanted) for c in items["category"]]]
+            if items.empty:
                 raise NotFoundError(f"no items in category {category!r}; GET /v1/shop/categories "
                                     "lists the top-level ones")
             reviews = store.read_table("reviews", columns, order_by=["review_id"])
-            reviews = reviews[reviews["item_id"].isin(set(ids))].reset_index(drop=True)
+            reviews = reviews.merge(items, on="item_id", how="inner")  # keeps review order
             scope = {"category": category}
             if reviews.empty:
                 raise NotFoundError(f"no reviews in category {category!r} yet")

@@ -302,8 +302,14 @@ class Store:
     def users_frame(self) -> pd.DataFrame:
         return self.read_table("users", order_by=["user_id"])
 
-    def reviews_frame(self) -> pd.DataFrame:
-        return self.read_table("reviews", order_by=["review_id"])
+    def reviews_frame(self, with_categories: bool = False) -> pd.DataFrame:
+        """Every review; ``with_categories`` adds the reviewed item's ``category`` (the review
+        models read it: a word's polarity can depend on what was bought)."""
+        reviews = self.read_table("reviews", order_by=["review_id"])
+        if with_categories:
+            reviews = reviews.merge(self.read_table("items", ["item_id", "category"]),
+                                    on="item_id", how="left")
+        return reviews
 
     def orders_frame(self) -> pd.DataFrame:
         """Order lines joined with their orders, one row per line."""

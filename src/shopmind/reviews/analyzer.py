@@ -38,6 +38,7 @@ from shopmind.reviews.base import (
     polarity_proba,
     to_polarity,
 )
+from shopmind.reviews.category_features import as_categories
 from shopmind.reviews.clauses import Match, PhraseMatcher, phrase_key, split_clauses, units
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
@@ -318,9 +319,14 @@ class ReviewAnalyzer:
         self._matcher: PhraseMatcher[_Entry] | None = None
 
     # -- training
-    def fit(self, texts, labels=None, ratings=None) -> ReviewAnalyzer:
-        """Fit the sentiment model on labelled reviews (labels, or star ratings as labels)."""
+    def fit(self, texts, labels=None, ratings=None, categories=None) -> ReviewAnalyzer:
+        """Fit the sentiment model on labelled reviews (labels, or star ratings as labels).
+
+        ``categories``: each review's product category (or None), for a model that reads them
+        (the n-gram ensemble does); ``analyze`` then takes them too.
+        """
         texts = as_texts(texts)
+        categories = as_categories(categories, len(texts))
         if (labels is None) == (ratings is None):
             raise DataError("pass exactly one of labels= or ratings=")
         y = to_polarity(labels) if labels is not None else polarity_from_rating(ratings)
@@ -332,7 +338,10 @@ class ReviewAnalyzer:
             from shopmind.reviews.ngram import NgramSentimentClassifier
 
             self.sentiment = NgramSentimentClassifier()
-        self.sentiment.fit(texts, y)
+        if categories is not None and _reads_categories(self.sentiment):
+            self.sentiment.fit(texts, y, categories=categories)
+        else:
+            self.sentiment.fit(texts, y)
         return self
 
     @property
@@ -346,14 +355,16 @@ class ReviewAnalyzer:
         return self._matcher
 
     # -- analysis
-    def analyze(self, texts, n_jobs: int = 1) -> list[ReviewAnalysis]:
+    def analyze(self, texts, n_jobs: int = 1, categories=None) -> list[ReviewAnalysis]:
         """Analyse one review or many (the batch path is the fast one).
 
         ``n_jobs`` > 1 splits a large batch over that many forked processes (one per core).
+        ``categories``: each review's product category (or None), as given to ``fit``.
         """
         texts = as_texts(texts)
+        categories = as_categories(categories, len(texts))
         if n_jobs > 1 and len(texts) >= 200 * n_jobs:
-            return _analyze_in_processes(self, texts, n_jobs)
+            return _analyze_in_processes(self, texts, n_jobs, categories)
         matcher = self._vocabulary()
         per_text = []
         for text in texts:
@@ -363,8 +374,15 @@ class ReviewAnalyzer:
         if self.fitted:
             clause_texts = [c.text for clauses in per_text for c, _ in clauses] \
                 if self.clause_model else []
-            proba = polarity_proba(self.sentiment.classes_,
-                                   self.sentiment.predict_proba(texts + clause_texts))
+            if categories is not None and _reads_categories(self.sentiment):
+                # a clause is about the product its review is about
+                clause_categories = [categories[i] for i, clauses in enumerate(per_text)
+                                     for _ in clauses] if self.clause_model else []
+                raw = self.sentiment.predict_proba(texts + clause_texts,
+                                                   categories=categories + clause_categories)
+            else:
+                raw = self.sentiment.predict_proba(texts + clause_texts)
+            proba = polarity_proba(self.sentiment.classes_, raw)
             doc_proba = proba[:len(texts)]
             if self.clause_model:
                 clause_scores = iter(proba[len(texts):, 2] - proba[len(texts):, 0])
@@ -450,11 +468,13 @@ class ReviewAnalyzer:
         """(one row per review, one row per aspect mention) of a reviews frame.
 
         Both carry ``row`` (the review's position in ``reviews``) and, when present,
-        ``review_id``, ``item_id``, ``user_id``, ``ts`` and ``rating``.
+        ``review_id``, ``item_id``, ``user_id``, ``ts`` and ``rating``. A ``category`` column
+        (the reviewed item's category) reaches a model that reads categories.
         """
         if text_col not in reviews.columns:
             raise DataError(f"the reviews frame has no {text_col!r} column")
-        analyses = self.analyze(reviews[text_col].tolist())
+        analyses = self.analyze(reviews[text_col].tolist(), categories=reviews["category"].tolist()
+                                if "category" in reviews else None)
         keep = [c for c in ("review_id", "item_id", "user_id", "ts", "rating") if c in reviews]
         base = reviews[keep].reset_index(drop=True).assign(row=np.arange(len(reviews)))
         per_review = base.assign(
@@ -512,12 +532,20 @@ class ReviewAnalyzer:
 _WORKER: ReviewAnalyzer | None = None
 
 
-def _analyze_chunk(texts: list[str]) -> list[ReviewAnalysis]:
-    return _WORKER.analyze(texts)
+def _reads_categories(model) -> bool:
+    """Whether a sentiment model's fit and predict_proba take ``categories=``."""
+    import inspect
+
+    return "categories" in inspect.signature(model.predict_proba).parameters
 
 
-def _analyze_in_processes(analyzer: ReviewAnalyzer, texts: list[str],
-                          n_jobs: int) -> list[ReviewAnalysis]:
+def _analyze_chunk(chunk: tuple[list[str], list[str | None] | None]) -> list[ReviewAnalysis]:
+    texts, categories = chunk
+    return _WORKER.analyze(texts, categories=categories)
+
+
+def _analyze_in_processes(analyzer: ReviewAnalyzer, texts: list[str], n_jobs: int,
+                          categories: list[str | None] | None) -> list[ReviewAnalysis]:
     """Forked workers inherit the loaded analyzer (nothing is pickled but texts and results)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -527,7 +555,8 @@ def _analyze_in_processes(analyzer: ReviewAnalyzer, texts: list[str],
     _WORKER = analyzer
     try:
         size = -(-len(texts) // n_jobs)
-        chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+        chunks = [(texts[i:i + size], None if categories is None else categories[i:i + size])
+                  for i in range(0, len(texts), size)]
         with ProcessPoolExecutor(n_jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             return [r for part in pool.map(_analyze_chunk, chunks) for r in part]
     finally:

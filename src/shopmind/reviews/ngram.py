@@ -10,6 +10,13 @@ Features are TF-IDF weights (sublinear tf, l2 rows) of character 1–4-grams and
 * ``mlp`` — a network with one hidden layer over the same sparse features (a fastText-like
   bag of n-gram embeddings with a non-linearity), trained for 1.5 epochs (more overfits).
 
+Given each review's product category (``fit(texts, labels, categories=...)``), the two logistic
+regressions also read category-specific copies of the n-grams
+(:class:`~shopmind.reviews.category_features.CategoryCopies`, for categories with at least
+``category_min_reviews`` reviews): 「小」 may praise a phone and blame a hotel room. Naive Bayes
+and the network read the shared features only. A text whose category is unknown, or too rare
+to have copies, is read through the shared features.
+
 A multinomial logistic regression on the members' log-probabilities, fitted on a held-out
 share of the training data, weighs and calibrates them (stacking); then every member is refitted
 on all the data. With ``calibration=0`` the members' probabilities are simply averaged.
@@ -44,6 +51,7 @@ from shopmind.data.model_files import (
 )
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.base import as_texts, stratified_holdout
+from shopmind.reviews.category_features import CategoryCopies, as_categories
 
 __all__ = ["NgramSentimentClassifier", "normalize_review"]
 
@@ -267,7 +275,8 @@ class NgramSentimentClassifier:
     (logistic regression), ``nb_C`` (NB-weighted logistic regression), ``alpha`` (naive Bayes),
     ``hidden`` / ``mlp_min_df`` / ``epochs`` / ``batch_size`` (network: it reads n-grams seen
     in at least ``mlp_min_df`` reviews), ``members`` (any of ``lr nblr mnb mlp``),
-    ``calibration`` (held-out share for calibration; 0 disables it) and ``seed``.
+    ``calibration`` (held-out share for calibration; 0 disables it), ``category_min_reviews``
+    (a product category needs this many training reviews for copies of its own) and ``seed``.
     """
 
     def __init__(self, char_ngrams: tuple[int, int] = (1, 4),
@@ -275,7 +284,7 @@ class NgramSentimentClassifier:
                  C: float = 4.0, nb_C: float = 0.1, alpha: float = 0.1, hidden: int = 64,
                  mlp_min_df: int = 3, epochs: float = 1.5, batch_size: int = 256,
                  members: Sequence[str] = MEMBERS,
-                 calibration: float = 0.1, seed: int = 0):
+                 calibration: float = 0.1, category_min_reviews: int = 100, seed: int = 0):
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.min_df = min_df
@@ -288,6 +297,7 @@ class NgramSentimentClassifier:
         self.batch_size = batch_size
         self.members = members
         self.calibration = calibration
+        self.category_min_reviews = category_min_reviews
         self.seed = seed
 
     def get_params(self) -> dict:
@@ -297,7 +307,8 @@ class NgramSentimentClassifier:
                 "hidden": self.hidden, "mlp_min_df": self.mlp_min_df, "epochs": self.epochs,
                 "batch_size": self.batch_size,
                 "members": list(self.members),
-                "calibration": self.calibration, "seed": self.seed}
+                "calibration": self.calibration,
+                "category_min_reviews": self.category_min_reviews, "seed": self.seed}
 
     # -- fitting
     def _check(self) -> None:
@@ -308,10 +319,14 @@ class NgramSentimentClassifier:
         if not 0 <= self.calibration < 0.5:
             raise DataError(f"calibration is a held-out share in [0, 0.5), got {self.calibration}")
 
-    def fit(self, texts, labels) -> NgramSentimentClassifier:
-        """Fit on ``texts`` (str or list) and their labels (any hashable values)."""
+    def fit(self, texts, labels, categories=None) -> NgramSentimentClassifier:
+        """Fit on ``texts`` (str or list) and their labels (any hashable values).
+
+        ``categories``: optional product category of each text (None where unknown).
+        """
         self._check()
         texts = as_texts(texts)
+        cats = as_categories(categories, len(texts))
         labels = np.asarray(labels, dtype=object)
         if len(labels) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
@@ -327,20 +342,32 @@ class NgramSentimentClassifier:
         start = time.perf_counter()
         self._features = _Featurizer(self.char_ngrams, self.word_ngrams, self.min_df)
         x = self._features.fit_transform([normalize_review(t) for t in texts])
+        self._copies = None
+        if cats is not None:
+            copies = CategoryCopies(self.min_df, self.category_min_reviews).fit(x, cats)
+            self._copies = copies if copies.names else None
+        xl = self._linear_features(x, cats)
         self.fit_seconds_["features"] = time.perf_counter() - start
         self._calibrator = None
         if self.calibration > 0 and len(texts) >= 50:
             held = stratified_holdout(y, self.calibration, self.seed)
             keep = np.setdiff1d(np.arange(len(y)), held)
             if len(np.unique(y[keep])) == len(classes):
-                self._fit_members(x[keep], y[keep])
-                self._calibrator = _fit_calibrator(self._member_proba(x[held]), y[held],
-                                                   len(classes))
-        self._fit_members(x, y)
+                self._fit_members(x[keep], xl[keep], y[keep])
+                self._calibrator = _fit_calibrator(self._member_proba(x[held], xl[held]),
+                                                   y[held], len(classes))
+        self._fit_members(x, xl, y)
         self.fit_seconds_["total"] = time.perf_counter() - start
         return self
 
-    def _fit_members(self, x: sp.csr_matrix, y: np.ndarray) -> None:
+    def _linear_features(self, x: sp.csr_matrix, cats: list[str | None] | None) -> sp.csr_matrix:
+        """What the logistic regressions read: ``x`` plus its category copies, if any."""
+        if self._copies is None:
+            return x
+        return self._copies.transform(x, cats if cats is not None else [None] * x.shape[0])
+
+    def _fit_members(self, x: sp.csr_matrix, xl: sp.csr_matrix, y: np.ndarray) -> None:
+        """``x``: shared features; ``xl``: the linear members' (with category copies)."""
         from sklearn.naive_bayes import MultinomialNB
 
         k = int(y.max()) + 1
@@ -349,12 +376,12 @@ class NgramSentimentClassifier:
         for name in self.members:
             start = time.perf_counter()
             if name == "lr":
-                model = _logistic(self.C, k).fit(x, y)
+                model = _logistic(self.C, k).fit(xl, y)
                 # two classes: one row (sigmoid); more: one row per class (softmax)
                 self._arrays["lr_coef"] = model.coef_.astype(np.float32)
                 self._arrays["lr_intercept"] = model.intercept_.astype(np.float32)
             elif name == "nblr":
-                binary = _binarize(x)
+                binary = _binarize(xl)
                 coefs, intercepts, ratios = [], [], []
                 for c in ([1] if k == 2 else range(k)):
                     target = (y == c).astype(np.int64)
@@ -378,22 +405,19 @@ class NgramSentimentClassifier:
             self.fit_seconds_[name] = self.fit_seconds_.get(name, 0.0) + time.perf_counter() - start
 
     # -- prediction
-    def _member_proba(self, x: sp.csr_matrix) -> dict[str, np.ndarray]:
+    def _member_proba(self, x: sp.csr_matrix, xl: sp.csr_matrix) -> dict[str, np.ndarray]:
         a, out = self._arrays, {}
         for name in self.members:
             if name == "lr":
-                scores = np.asarray(x @ a["lr_coef"].T + a["lr_intercept"], dtype=np.float64)
+                scores = np.asarray(xl @ a["lr_coef"].T + a["lr_intercept"], dtype=np.float64)
                 out[name] = _linear_proba(scores) if scores.shape[1] == 1 else _softmax(scores)
             elif name == "nblr":
-                out[name] = _linear_proba(_binarize(x) @ a["nblr_coef"].T + a["nblr_intercept"])
+                out[name] = _linear_proba(_binarize(xl) @ a["nblr_coef"].T + a["nblr_intercept"])
             elif name == "mnb":
                 out[name] = _softmax(np.asarray(x @ a["mnb_log_prob"].T) + a["mnb_log_prior"])
             elif name == "mlp":
                 out[name] = self._network.predict_proba(x)
         return out
-
-    def _average(self, x: sp.csr_matrix) -> np.ndarray:
-        return np.mean(list(self._member_proba(x).values()), axis=0)
 
     def _fitted(self) -> None:
         if not hasattr(self, "classes_"):
@@ -404,16 +428,22 @@ class NgramSentimentClassifier:
         self._fitted()
         return self._features.transform([normalize_review(t) for t in as_texts(texts)])
 
-    def predict_proba(self, texts) -> np.ndarray:
-        """Calibrated class probabilities, columns in the order of ``classes_``."""
-        members = self._member_proba(self.transform(texts))
+    def predict_proba(self, texts, categories=None) -> np.ndarray:
+        """Calibrated class probabilities, columns in the order of ``classes_``.
+
+        ``categories``: the texts' product categories, as in ``fit`` (unknown ones: None).
+        """
+        texts = as_texts(texts)
+        x = self.transform(texts)
+        members = self._member_proba(x, self._linear_features(x, as_categories(categories,
+                                                                                len(texts))))
         if self._calibrator is None:
             return np.mean(list(members.values()), axis=0)
         w, b = self._calibrator
         return _softmax(_stack(members) @ w.T + b)
 
-    def predict(self, texts) -> np.ndarray:
-        proba = self.predict_proba(texts)
+    def predict(self, texts, categories=None) -> np.ndarray:
+        proba = self.predict_proba(texts, categories)
         return self.classes_[np.argmax(proba, axis=1)]
 
     # -- persistence
@@ -427,6 +457,8 @@ class NgramSentimentClassifier:
         arrays["idf"] = self._features.idf
         if self._calibrator is not None:
             arrays["cal_w"], arrays["cal_b"] = self._calibrator
+        if self._copies is not None:
+            arrays.update(self._copies.to_arrays())
         classes = [c.item() if isinstance(c, np.generic) else c for c in self.classes_]
         return write_model(path, "ngram-sentiment", {**self.get_params(), "classes": classes},
                             arrays)
@@ -452,6 +484,7 @@ class NgramSentimentClassifier:
             model._network = _Network(model.hidden, model.epochs, model.batch_size, 0.0, model.seed)
             model._network.arrays = {k: v for k, v in arrays.items() if k.startswith("mlp_")}
         model._calibrator = (arrays["cal_w"], arrays["cal_b"]) if "cal_w" in arrays else None
+        model._copies = CategoryCopies.from_arrays(arrays) if "category_names" in arrays else None
         return model
 
 

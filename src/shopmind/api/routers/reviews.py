@@ -26,22 +26,39 @@ ReviewText = Annotated[str, StringConstraints(min_length=1, max_length=20_000,
 
 
 class AnalyzeIn(BaseModel):
-    """One review (``text``) or several (``texts``), Chinese or English."""
+    """One review (``text``) or several (``texts``), Chinese or English; optionally the
+    reviewed product's category: ``category`` for all of them or ``categories``, one per text
+    (a trained model reads words in its light: 「小」 praises a phone, blames a hotel room)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "examples": [{"text": "商品质量不错，物流速度很快，但客服服务态度一般"}]})
     text: ReviewText | None = None
     texts: Annotated[list[ReviewText], Field(min_length=1, max_length=_MAX_TEXTS)] | None = None
+    category: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    categories: list[Annotated[str, StringConstraints(max_length=1000)] | None] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> AnalyzeIn:
         if (self.text is None) == (self.texts is None):
             raise ValueError("give exactly one of 'text' (one review) or 'texts' (a list of "
                              f"up to {_MAX_TEXTS})")
+        if self.categories is not None:
+            if self.category is not None:
+                raise ValueError("give 'category' (one for every text) or 'categories' (one "
+                                 "per text), not both")
+            if len(self.categories) != len(self.all_texts()):
+                raise ValueError(f"'categories' has {len(self.categories)} entries for "
+                                 f"{len(self.all_texts())} texts; give one per text (null "
+                                 "where unknown)")
         return self
 
     def all_texts(self) -> list[str]:
         return [self.text] if self.text is not None else list(self.texts or [])
+
+    def all_categories(self) -> list[str | None] | None:
+        if self.category is not None:
+            return [self.category] * len(self.all_texts())
+        return self.categories
 
 
 class AspectOpinion(BaseModel):
@@ -164,7 +181,8 @@ class Insight(BaseModel):
 def analyze(request: Request, body: AnalyzeIn) -> dict:
     """Per review: polarity with a calibrated score, clause sentiment, and each aspect
     (quality, logistics, customer service, price, …) with polarity, strength and evidence."""
-    return request.app.state.service.intelligence.analyze(body.all_texts())
+    return request.app.state.service.intelligence.analyze(body.all_texts(),
+                                                          body.all_categories())
 
 
 @router.get("/insight", response_model=Insight,
