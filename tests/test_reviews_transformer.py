@@ -131,3 +131,53 @@ def test_an_ensemble_averages_models_that_stopped_on_different_dev_rows(tiny_mod
                        atol=1e-6)
     with pytest.raises(DataError, match="ensemble"):
         TransformerPairClassifier(model=tiny_model, ensemble=0).fit(texts, terms, labels)
+
+
+def test_an_ensemble_scores_each_held_out_row_by_the_models_that_held_it_out(tiny_model):
+    texts = _TEXTS * 8
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=2, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1, dev_share=0.25,
+                                      ensemble=2).fit(texts, terms, labels)
+    rows, proba = model.dev_proba_
+    assert 8 <= len(rows) <= 16 and len(set(rows.tolist())) == len(rows)  # 8 held out by each
+    assert np.allclose(proba.sum(axis=1), 1)
+    members = model.proba_by_model([texts[i] for i in rows], [terms[i] for i in rows])
+    for j in range(len(rows)):  # one model's probabilities, or both models' mean
+        options = [members[0][j], members[1][j], (members[0][j] + members[1][j]) / 2]
+        assert any(np.allclose(proba[j], o, atol=1e-6) for o in options)
+    assert not hasattr(TransformerPairClassifier(model=tiny_model, epochs=1, batch_size=8,
+                                                 max_length=32, threads=1).fit(
+        texts, terms, labels), "dev_proba_")
+
+
+def test_a_pair_stack_trusts_the_member_that_is_right(tiny_model, tmp_path):
+    from shopmind.reviews import StackedPairClassifier
+
+    rng = np.random.default_rng(0)
+    words = {"positive": ["great", "lovely", "superb"], "negative": ["awful", "broken", "poor"]}
+
+    def rows(n):
+        labels = rng.choice(["positive", "negative"], n).tolist()
+        texts = [f"the $T$ is {rng.choice(words[y])} , said my {rng.choice(['friend', 'son'])}"
+                 for y in labels]
+        return texts, rng.choice(["screen", "battery", "price"], n).tolist(), labels
+
+    texts, terms, labels = rows(120)
+    # a transformer that learns next to nothing (one epoch at a tiny rate) beside the n-gram
+    # model, which reads the opinion word next to the term: the stack must lean on the latter
+    weak = TransformerPairClassifier(model=tiny_model, epochs=1, lr=1e-6, batch_size=16,
+                                     max_length=32, threads=1, dev_share=0.3)
+    stack = StackedPairClassifier(weak).fit(texts, terms, labels)
+    assert stack.holdout_accuracy_["ngram"] >= 0.9 > stack.holdout_accuracy_["transformer"]
+    test_texts, test_terms, test_labels = rows(60)
+    truth = np.array(test_labels, dtype=object)
+    assert (stack.predict(test_texts, test_terms) == truth).mean() >= 0.9
+    assert (weak.predict(test_texts, test_terms) == truth).mean() < 0.8
+    loaded = StackedPairClassifier.load(stack.save(tmp_path / "stack"))
+    assert np.allclose(loaded.predict_proba(test_texts, test_terms),
+                       stack.predict_proba(test_texts, test_terms), atol=1e-6)
+    with pytest.raises(DataError, match="dev_share"):
+        StackedPairClassifier(TransformerPairClassifier(model=tiny_model)).fit(texts, terms,
+                                                                                labels)
