@@ -400,19 +400,18 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
     print(f"   aspect-term LR: {results[-1]['metrics']}", flush=True)
 
     if finetune and _mostly_latin(train["text"]):
-        from shopmind.reviews import StackedPairClassifier, TransformerPairClassifier
+        from shopmind.reviews import TransformerPairClassifier
 
         start = time.perf_counter()
         # the recipe of benchmarks/finetune.py (LoRA, its rate chosen on SemEval's dev splits;
         # 10 % of train held out for early stopping), the term quoted in the sentence, the
         # encoder read by the mean of its token states (the default pooling), and ENSEMBLE such
-        # models averaged (each stops on its own dev rows); stacked with the aspect-term
-        # n-gram model on those dev rows (one fit gives both rows of the results)
+        # models averaged (each stops on its own dev rows)
         net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 15,
                                         batch_size=32, max_length=96, dev_share=0.1,
                                         patience=2, ensemble=2 if quick else ENSEMBLE,
-                                        threads=threads)
-        stack = StackedPairClassifier(net).fit(train["text"], train["term"], train["label"])
+                                        threads=threads).fit(
+            train["text"], train["term"], train["label"])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         by_model = net.proba_by_model(test["text"], test["term"])
@@ -428,16 +427,6 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
                                     "loss_curve": [round(v, 4) for v in r.loss_curve]}
                                    for r in net.reports_]))
         print(f"   MiniLM fine-tuned: {results[-1]['metrics']}", flush=True)
-        start = time.perf_counter()
-        predicted = stack.predict(test["text"], test["term"])
-        results.append(row("shopmind-minilm+aspect-term-stack", False, predicted, fit_seconds,
-                           time.perf_counter() - start, ensemble=net.ensemble,
-                           stack_weights=np.round(stack.weights_, 4).tolist(),
-                           holdout_accuracy={k: round(v, 4)
-                                             for k, v in stack.holdout_accuracy_.items()},
-                           holdout_rows=len(net.dev_proba_[0])))
-        print(f"   MiniLM + aspect-term stack: {results[-1]['metrics']} (held out: "
-              f"{results[-1]['holdout_accuracy']})", flush=True)
 
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression

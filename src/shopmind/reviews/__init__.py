@@ -10,8 +10,6 @@
   sentiment (sentence + aspect term → polarity); :class:`TransformerClassifier` — a fine-tuned
   encoder as a sentiment model; :class:`StackedSentimentClassifier` — several sentiment models
   weighed on held-out reviews (e.g. the n-gram ensemble and a fine-tuned encoder);
-  :class:`StackedPairClassifier` — aspect-term sentiment from a fine-tuned transformer and the
-  n-gram model weighed together;
   :func:`distillation_set` — a teacher's cross-fitted probabilities on the reviews and on
   augmented variants of them, to distil it into a fine-tuned encoder;
 * :class:`ReviewInsights` — per-product and per-category reports: aspect distribution, top
@@ -31,7 +29,6 @@ from shopmind.reviews.distill import augment_reviews, distillation_set, out_of_f
 from shopmind.reviews.insight import ReviewInsights
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.ngram import NgramSentimentClassifier
-from shopmind.reviews.pair_stack import StackedPairClassifier
 from shopmind.reviews.stacking import StackedSentimentClassifier
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
 from shopmind.reviews.transformer import TransformerClassifier, TransformerPairClassifier
@@ -43,7 +40,6 @@ __all__ = [
     "AspectMention",
     "NgramSentimentClassifier",
     "StackedSentimentClassifier",
-    "StackedPairClassifier",
     "out_of_fold_proba",
     "augment_reviews",
     "distillation_set",

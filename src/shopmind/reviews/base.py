@@ -30,8 +30,7 @@ import numpy as np
 from shopmind.errors import DataError
 
 __all__ = ["POLARITIES", "TextClassifier", "PairClassifier", "to_polarity", "polarity_from_rating",
-           "polarity_proba", "polarity_of_score", "as_texts", "stratified_holdout",
-           "stratified_folds"]
+           "polarity_proba", "polarity_of_score", "as_texts", "stratified_holdout"]
 
 POLARITIES = ("negative", "neutral", "positive")
 """Column order of every three-class probability array in this package."""
@@ -154,13 +153,3 @@ def stratified_holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
         if 0 < take < len(rows):
             held.append(rng.choice(rows, take, replace=False))
     return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)
-
-
-def stratified_folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """A stratified fold number per row: each class dealt round the folds in random order."""
-    rng = np.random.default_rng(seed)
-    fold = np.empty(len(y), dtype=np.int64)
-    for c in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == c))
-        fold[rows] = np.arange(len(rows)) % folds
-    return fold

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from shopmind.errors import DataError
-from shopmind.reviews.base import TextClassifier, as_texts, stratified_folds
+from shopmind.reviews.base import TextClassifier, as_texts
 
 __all__ = ["augment_reviews", "out_of_fold_proba", "distillation_set"]
 
@@ -62,6 +62,16 @@ def augment_reviews(texts, per_text: int = 2, word_drop: float = 0.15,
     return rows, [_augment(texts[i], rng, word_drop) for i in rows]
 
 
+def _folds(y: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """A stratified fold number per row: each class dealt round the folds in random order."""
+    rng = np.random.default_rng(seed)
+    fold = np.empty(len(y), dtype=np.int64)
+    for c in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == c))
+        fold[rows] = np.arange(len(rows)) % folds
+    return fold
+
+
 def out_of_fold_proba(make_model: Callable[[], TextClassifier], texts, labels, folds: int = 4,
                       seed: int = 0, derived: tuple[Sequence[int], Sequence[str]] | None = None):
     """Each row's class probabilities from a ``make_model()`` fitted on the other ``folds - 1``
@@ -86,7 +96,7 @@ def out_of_fold_proba(make_model: Callable[[], TextClassifier], texts, labels, f
                                               0 <= sources.min() <= sources.max() < len(texts)):
         raise DataError("derived must be (source rows, texts) of one length, with rows that "
                         f"index the {len(texts)} training texts")
-    fold = stratified_folds(y, folds, seed)
+    fold = _folds(y, folds, seed)
     out = np.zeros((len(y), len(names)))
     derived_out = np.zeros((len(sources), len(names)))
     for f in range(folds):

@@ -52,10 +52,6 @@ class _FineTuned:
     read by the mean of its token states. ``adversarial`` > 0 trains each model also on its
     batches with the word embeddings perturbed against it (see
     :mod:`shopmind.finetune.adversarial`).
-
-    With a dev share, ``dev_proba_`` = (rows, probabilities) after ``fit``: each training row
-    some model held out, scored by the model(s) that did not learn from it (what a stack weighs
-    the fine-tuned models by without holding more rows out of them).
     """
 
     def __init__(self, model: str = PACKAGED_MINILM, epochs: float = 3.0, lr: float = 5e-5,
@@ -94,22 +90,11 @@ class _FineTuned:
         labels = np.asarray(labels, dtype=object)
         if len(labels) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
-        fitted = [self._fit_one(texts, pairs, labels, self.seed + i)
-                  for i in range(self.ensemble)]
-        self._inners = [inner for inner, _ in fitted]
+        self._inners = [self._fit_one(texts, pairs, labels, self.seed + i)
+                        for i in range(self.ensemble)]
         self._expose()
-        if self.dev_share:
-            total, seen = np.zeros((len(texts), len(self.classes_))), np.zeros(len(texts))
-            for inner, held in fitted:
-                total[held] += inner.predict_proba([texts[i] for i in held],
-                                                   None if pairs is None else
-                                                   [pairs[i] for i in held])
-                seen[held] += 1
-            rows = np.flatnonzero(seen)
-            self.dev_proba_ = (rows, total[rows] / seen[rows, None])
 
     def _fit_one(self, texts: list[str], pairs: list[str] | None, labels: np.ndarray, seed: int):
-        """One fine-tuned model and the rows it held out for early stopping."""
         from shopmind.finetune import FineTunedClassifier
 
         dev = None
@@ -121,14 +106,13 @@ class _FineTuned:
                    None if pairs is None else [pairs[i] for i in held])
             texts, labels = [texts[i] for i in keep], labels[keep]
             pairs = None if pairs is None else [pairs[i] for i in keep]
-        inner = FineTunedClassifier(
+        return FineTunedClassifier(
             model=self.model, lora=self.lora, epochs=self.epochs, lr=self.lr,
             batch_size=self.batch_size, max_length=self.max_length, warmup=self.warmup,
             weight_decay=self.weight_decay, patience=self.patience if dev else None,
             seed=seed, device=self.device, threads=self.threads, pooling=self.pooling,
             adversarial=self.adversarial).fit(
                 texts, labels, pairs, dev=dev)
-        return inner, np.asarray(held, dtype=np.int64)
 
     def _expose(self) -> None:
         """``classes_``; ``reports_`` (each model's training report) and, of the first model,
