@@ -9,7 +9,9 @@ into a logistic regression. A fine-tuned transformer
 the language exists.
 
 The term is found in the sentence case-insensitively (the first occurrence); a sentence may
-instead hold the marker ``$T$`` where the term stands, as SemEval files do.
+instead hold the marker ``$T$`` where the term stands, as SemEval files do. A term that is not in
+the sentence is an aspect category (ASAP's 「service wait time」 over a Chinese review): the
+sentence's words are then crossed with it, so each category learns which words speak of it.
 
 >>> clf = AspectTermClassifier(C=1.0)
 >>> texts = ["the battery is great but the screen is awful"] * 4 + ["great screen, awful battery"] * 4
@@ -93,6 +95,12 @@ def _features(text: str, term: str, window: int) -> tuple[list[str], list[float]
     for w in words[first:last]:
         feats.append("a:" + w)
     feats.append("a:" + "_".join(words[first:last]))
+    if start == end:
+        # an aspect category (「service wait time」), not a term in the sentence: nothing locates
+        # it, so the sentence's features are crossed with it — each category learns its own words
+        # (「排队」 speaks of waiting, 「好吃」 of taste), and the category alone is its prior
+        category = "t:" + term.lower()
+        feats += [category] + [f"{category}|{f}" for f in feats if f[0] in "wbn"]
     clause = next((c for c in split_clauses(sentence) if c.start <= start < c.end), None)
     clause_span = (clause.start, clause.end) if clause else (0, len(sentence))
     cwords = [u for u, _, _ in units(sentence, *clause_span)]
