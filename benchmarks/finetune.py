@@ -43,7 +43,8 @@ from common import (  # noqa: E402
     print_table,
     write_results,
 )
-from reviews import aspect_datasets, read_sentiment, subsample  # noqa: E402
+from review_data import aspect_datasets, read_sentiment  # noqa: E402
+from reviews import subsample  # noqa: E402
 
 from shopmind.evaluate import classification_metrics  # noqa: E402
 from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer  # noqa: E402

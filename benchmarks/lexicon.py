@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, print_table, write_results  # noqa: E402
-from reviews import read_sentiment  # noqa: E402
+from review_data import read_sentiment  # noqa: E402
 
 from shopmind.evaluate import classification_metrics  # noqa: E402
 from shopmind.reviews import ReviewAnalyzer  # noqa: E402

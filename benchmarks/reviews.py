@@ -6,22 +6,22 @@
 ``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
 Every dataset found there is run with the same settings — nothing is tuned per dataset:
 
-* ``reviews-zh/<name>/{train,dev,test}.csv`` — document sentiment (a text column: review / text
-  / content / sentence; a label column: label / sentiment / polarity). Protocol: fit on train
-  (+ dev when present), evaluate on test. shopmind's calibrated n-gram ensemble against a
+* ``reviews-zh/<name>/{train,dev,test}.csv`` — document sentiment. Protocol: fit on train
+  (+ dev when present), evaluate on test. shopmind's calibrated n-gram ensemble (reading the
+  product category where the set has one, and once more from the text alone) against a
   character 1–3-gram TF-IDF logistic regression, SnowNLP (pretrained) and the bare lexicon; and
   the full review analyzer's throughput (reviews/second with clause sentiment and aspects).
   With ``--encoder-minutes M`` (or ``--encoder DIR``) also the n-gram ensemble stacked with our
   own encoder, pre-trained for M minutes on the training texts and fine-tuned on them.
-* ``absa/<name>/`` — aspect-term sentiment: files of 3-line records (sentence with ``$T$``,
-  aspect term, polarity), paired by the words train/test in their names (Chinese files with
-  characters separated by spaces are rejoined). shopmind's aspect-term classifier against a
-  sentence-only logistic regression (blind to the aspect) and the majority class; with
-  ``--finetune`` also the packaged MiniLM fine-tuned as a sentence-pair classifier on English
-  sets (LoRA, the term quoted in the sentence, mean pooling; ``ENSEMBLE`` models with different seeds, each
-  stopping early on its own 10 % of train, averaged).
-  CSV files with review text and aspect-category columns valued -2/-1/0/1 (Meituan ASAP) are
-  run as aspect-category sentiment: (review, category) pairs, -2 (not mentioned) left out.
+* ``absa/<name>/`` — aspect sentiment: train/test files of (sentence, aspect term or aspect
+  category, polarity). shopmind's aspect-term classifier against a sentence-only logistic
+  regression (blind to the aspect) and the majority class; with ``--finetune`` also the
+  packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (LoRA, the term
+  quoted in the sentence, mean pooling; ``ENSEMBLE`` models with different seeds, each stopping
+  early on its own 10 % of train, averaged).
+
+The file shapes each layout may take (separators, encodings, column names, 3-line records,
+SemEval XML, aspect-category CSVs) are read by ``benchmarks/review_data.py``.
 
 ``--quick`` subsamples every dataset (seconds-long CI check). ``--merge`` keeps, from the file
 at ``--out``, the rows of datasets this run did not see (``runs_merged`` says which command made
@@ -42,6 +42,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, merge_with_earlier, peak_mb, print_table, write_results  # noqa: E402
+from review_data import aspect_datasets, find_folders, read_sentiment, sentiment_splits  # noqa: E402
 
 from shopmind.evaluate import (  # noqa: E402
     classification_metrics,
@@ -55,127 +56,8 @@ from shopmind.reviews import (  # noqa: E402
     to_polarity,
 )
 
-TEXT_COLUMNS = ("review", "text", "content", "sentence", "comment", "reviewbody")
-LABEL_COLUMNS = ("label", "sentiment", "polarity")
-CATEGORY_COLUMNS = ("cat", "category", "product_category")  # optional: the product's category
-_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 ENSEMBLE = 5  # fine-tuned MiniLM models averaged per aspect set (--finetune)
 _QUICK = {"train": 1500, "test": 300, "absa_train": 400, "absa_test": 120, "snownlp": 150}
-
-
-# --------------------------------------------------------------------------- data discovery
-
-
-def find_folders(root: Path) -> tuple[list[Path], list[Path]]:
-    """(sentiment dataset folders, aspect dataset folders) under ``root``."""
-    def children(p: Path) -> list[Path]:
-        return sorted(c for c in p.iterdir() if c.is_dir())
-
-    sentiment, aspect = [], []
-    if (root / "train.csv").exists():
-        return [root], []
-    if (root / "reviews-zh").is_dir():
-        sentiment = [c for c in children(root / "reviews-zh") if (c / "train.csv").exists()]
-    if (root / "absa").is_dir():
-        aspect = children(root / "absa")
-    if not sentiment and not aspect:  # root is reviews-zh/ or absa/ itself
-        kids = children(root)
-        sentiment = [c for c in kids if (c / "train.csv").exists()]
-        aspect = [c for c in kids if c not in sentiment]
-    return sentiment, aspect
-
-
-def _column(frame: pd.DataFrame, names: tuple[str, ...], what: str, path: Path) -> str:
-    lower = {c.lower().strip("\ufeff"): c for c in frame.columns}
-    for name in names:
-        if name in lower:
-            return lower[name]
-    raise SystemExit(f"{path}: no {what} column (looked for {', '.join(names)})")
-
-
-def read_sentiment(path: Path, with_categories: bool = False):
-    """(texts, labels) of a sentiment CSV; with ``with_categories`` also each row's product
-    category (None for all when the file has no category column)."""
-    frame = pd.read_csv(path)
-    text = _column(frame, TEXT_COLUMNS, "text", path)
-    label = _column(frame, LABEL_COLUMNS, "label", path)
-    frame = frame.dropna(subset=[label])
-    texts = frame[text].fillna("").astype(str).str.lstrip("\ufeff").tolist()
-    labels = frame[label].to_numpy()
-    if set(pd.unique(labels)) <= {0, 1}:
-        labels = labels.astype(np.int64)
-    if not with_categories:
-        return texts, labels
-    try:
-        category = _column(frame, CATEGORY_COLUMNS, "category", path)
-    except SystemExit:
-        return texts, labels, [None] * len(texts)
-    return texts, labels, frame[category].tolist()
-
-
-def read_triples(path: Path) -> pd.DataFrame | None:
-    """A 3-line-record file as (text, term, label); None when the file is not one."""
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except (UnicodeDecodeError, OSError):
-        return None
-    while lines and not lines[-1].strip():
-        lines.pop()
-    if len(lines) < 3 or len(lines) % 3 or "$T$" not in lines[0]:
-        return None
-    rows = []
-    for i in range(0, len(lines), 3):
-        text, term, label = (s.strip() for s in lines[i:i + 3])
-        rows.append((_SPACED_CJK.sub("", text), _SPACED_CJK.sub("", term), label))
-    return pd.DataFrame(rows, columns=["text", "term", "label"])
-
-
-def read_categories(path: Path) -> pd.DataFrame | None:
-    """An aspect-category CSV (text + columns valued -2/-1/0/1) as (text, term, label) pairs."""
-    try:
-        frame = pd.read_csv(path)
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError):
-        return None
-    try:
-        text = _column(frame, TEXT_COLUMNS, "text", path)
-    except SystemExit:
-        return None
-    cats = [c for c in frame.columns if c != text and pd.api.types.is_numeric_dtype(frame[c])
-            and set(pd.unique(frame[c].dropna())) <= {-2, -1, 0, 1}]
-    if len(cats) < 2:
-        return None
-    long = frame.melt(id_vars=[text], value_vars=cats, var_name="term", value_name="label")
-    long = long[long["label"] != -2]
-    long["term"] = long["term"].str.replace("_", " ")
-    return pd.DataFrame({"text": long[text].astype(str).to_numpy(),
-                         "term": long["term"].to_numpy(),
-                         "label": long["label"].astype(int).to_numpy()})
-
-
-def aspect_datasets(folder: Path) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
-    """(name, train, test) for every train/test pair of files in ``folder``."""
-    def key(path: Path, split: str) -> str:
-        stem = path.name.lower()
-        return re.split(r"[._-]?" + split, stem)[0] or folder.name
-
-    found: dict[str, dict[str, Path]] = {}
-    for path in sorted(folder.iterdir()):
-        name = path.name.lower()
-        for split in ("train", "test"):
-            if split in name:
-                found.setdefault(key(path, split), {})[split] = path
-    out = []
-    complete = {k: p for k, p in found.items() if set(p) == {"train", "test"}}
-    for k, pair in sorted(complete.items()):
-        train = read_triples(pair["train"])
-        test = read_triples(pair["test"]) if train is not None else None
-        if train is None or test is None:
-            train, test = read_categories(pair["train"]), read_categories(pair["test"])
-        if train is None or test is None:
-            continue
-        name = folder.name if len(complete) == 1 else f"{folder.name}/{k}"
-        out.append((name, train, test))
-    return out
 
 
 # --------------------------------------------------------------------------- sentiment
@@ -205,13 +87,12 @@ def _sentiment_metrics(y, proba: np.ndarray, classes) -> dict:
 def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
                   encoder_minutes: float = 0.0) -> list[dict]:
     name = folder.name
-    train_texts, train_labels, train_cats = read_sentiment(folder / "train.csv", True)
-    if (folder / "dev.csv").exists():
-        dev_texts, dev_labels, dev_cats = read_sentiment(folder / "dev.csv", True)
-        train_texts, train_labels = train_texts + dev_texts, np.concatenate([train_labels,
-                                                                             dev_labels])
-        train_cats = train_cats + dev_cats
-    test_texts, test_labels, test_cats = read_sentiment(folder / "test.csv", True)
+    fit_files, test_file = sentiment_splits(folder)
+    parts = [read_sentiment(path, True) for path in fit_files]
+    train_texts = [t for texts, _, _ in parts for t in texts]
+    train_labels = np.concatenate([labels for _, labels, _ in parts])
+    train_cats = [c for _, _, cats in parts for c in cats]
+    test_texts, test_labels, test_cats = read_sentiment(test_file, True)
     if quick:
         train_texts, train_labels, train_cats = subsample(train_texts, train_labels,
                                                           _QUICK["train"], 0, train_cats)
