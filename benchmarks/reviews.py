@@ -44,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, merge_with_earlier, peak_mb, print_table, write_results  # noqa: E402
 from review_data import aspect_datasets, find_folders, read_sentiment, sentiment_splits  # noqa: E402
 
+from shopmind.errors import DataError  # noqa: E402
 from shopmind.evaluate import (  # noqa: E402
     classification_metrics,
     expected_calibration_error,
@@ -53,6 +54,7 @@ from shopmind.reviews import (  # noqa: E402
     AspectTermClassifier,
     NgramSentimentClassifier,
     ReviewAnalyzer,
+    polarity_from_rating,
     to_polarity,
 )
 
@@ -121,8 +123,12 @@ def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
         print(f"   ngram ensemble, text only: {text_only['metrics']}", flush=True)
 
     # the whole analyzer with that model: document sentiment (calibrated, by the model), clause
-    # sentiment and aspect opinions (lexicon); one process, then one per core
+    # sentiment and aspect opinions (lexicon); one process, then one per core. The analyzer
+    # speaks in polarities: labels that are not (star ratings) are read as polarities first.
     analyzer = ReviewAnalyzer(sentiment=model)
+    if not _are_polarities(model.classes_):
+        analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(
+            train_texts, _as_polarity(train_labels), categories=train_cats)
     sample = test_texts[:2000]
     speeds = {}
     for jobs in (1, 2):
@@ -141,16 +147,20 @@ def run_sentiment(folder: Path, quick: bool, encoder: Path | None = None,
     start = time.perf_counter()
     lexicon_results = lexicon.analyze(test_texts)
     lex_seconds = time.perf_counter() - start
-    results.append(_lexicon_row(name, test_labels, model.classes_, lexicon_results, lex_seconds))
+    lexicon_row = _lexicon_row(name, test_labels, model.classes_, lexicon_results, lex_seconds)
+    results += [lexicon_row] if lexicon_row else []
 
     # baselines, same split, same process
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import make_pipeline
 
+    # liblinear fits two classes directly and more one-vs-rest (star ratings)
     baseline = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
                                              min_df=2),
-                             LogisticRegression(C=1.0, max_iter=2000, solver="liblinear"))
+                             OneVsRestClassifier(LogisticRegression(C=1.0, max_iter=2000,
+                                                                    solver="liblinear")))
     results.append(_fitted_sentiment_row("char-ngram-lr", True, name, baseline, train, test))
     snow = _snownlp_row(name, test_texts, test_labels, model.classes_, quick)
     if snow:
@@ -214,16 +224,47 @@ def _fitted_sentiment_row(name: str, baseline: bool, dataset: str, model, train,
     return row
 
 
-def _lexicon_row(name, labels, classes, analyses, seconds) -> dict:
+def _positive_index(classes) -> int | None:
+    """Which of two classes is the positive one (None when the labels do not say)."""
+    try:
+        polarity = to_polarity(classes, binary=True).tolist()
+    except DataError:
+        return None
+    return polarity.index("positive") if sorted(polarity) == ["negative", "positive"] else None
+
+
+def _are_polarities(classes) -> bool:
+    try:
+        to_polarity(classes, binary=len(classes) == 2)
+        return True
+    except DataError:
+        return False
+
+
+def _as_polarity(labels) -> np.ndarray | None:
+    """Three-class labels as polarities; star ratings (numbers beyond -1..1) by
+    :func:`polarity_from_rating`; None when they are neither."""
+    try:
+        return to_polarity(labels)
+    except DataError:
+        numbers = pd.to_numeric(pd.Series(labels), errors="coerce")
+        return None if numbers.isna().any() else polarity_from_rating(numbers.to_numpy())
+
+
+def _lexicon_row(name, labels, classes, analyses, seconds) -> dict | None:
     """The lexicon alone, no training: polarity of the summed clause opinions."""
     scores = np.array([a.score for a in analyses])
-    binary = len(classes) == 2
-    if binary:
-        predicted = np.where(scores > 0, classes[1], classes[0])
-        metrics = classification_metrics(labels, predicted, scores)
+    positive = _positive_index(classes) if len(classes) == 2 else None
+    if positive is not None:
+        predicted = np.where(scores > 0, classes[positive], classes[1 - positive])
+        metrics = classification_metrics(labels, predicted, scores if positive else -scores)
     else:
+        truth = _as_polarity(labels)
+        if truth is None:
+            print("   the labels are not polarities: no lexicon row", flush=True)
+            return None
         polarity = np.array([a.polarity for a in analyses], dtype=object)
-        metrics = classification_metrics(to_polarity(labels), polarity)
+        metrics = classification_metrics(truth, polarity)
     return {"name": "shopmind-lexicon-only", "baseline": True, "dataset": name,
             "task": "document sentiment (no training)",
             "metrics": {k: round(v, 4) for k, v in metrics.items()},
@@ -231,20 +272,22 @@ def _lexicon_row(name, labels, classes, analyses, seconds) -> dict:
 
 
 def _snownlp_row(name, texts, labels, classes, quick) -> dict | None:
-    """SnowNLP's pretrained shopping-review sentiment (binary sets only)."""
+    """SnowNLP's pretrained shopping-review sentiment (binary sets whose labels say which class
+    is positive)."""
     try:
         from snownlp import SnowNLP
     except ImportError:
         print("   snownlp is not installed: pip install snownlp (skipped)")
         return None
-    if len(classes) != 2:
+    positive = _positive_index(classes) if len(classes) == 2 else None
+    if positive is None:
         return None
     if quick:
         texts, labels = texts[:_QUICK["snownlp"]], labels[:_QUICK["snownlp"]]
     start = time.perf_counter()
     p = np.array([SnowNLP(t).sentiments if t.strip() else 0.5 for t in texts])
     seconds = time.perf_counter() - start
-    proba = np.column_stack([1 - p, p])
+    proba = np.column_stack([p, 1 - p] if positive == 0 else [1 - p, p])
     return {"name": "snownlp", "baseline": True, "dataset": name, "task": "document sentiment",
             "metrics": _sentiment_metrics(labels, proba, classes), "fit_seconds": 0.0,
             "reviews_per_second": round(len(texts) / seconds, 1), "n_test": len(texts)}

@@ -352,6 +352,8 @@ def test_aspect_categories_absent_from_the_text_are_told_apart():
 def test_labels_are_read_in_every_common_form():
     assert to_polarity(["Positive", "negative", 0, 1.0, -1]).tolist() == \
         ["positive", "negative", "neutral", "positive", "negative"]
+    assert to_polarity(["正面", "中性", "负面", "差评"]).tolist() == \
+        ["positive", "neutral", "negative", "negative"]
     with pytest.raises(DataError, match="not a polarity"):
         to_polarity(["great"])
     with pytest.raises(DataError, match="exactly one"):

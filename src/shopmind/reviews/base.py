@@ -41,6 +41,10 @@ _NAMES = {
     "neutral": "neutral", "neu": "neutral", "0": "neutral", "conflict": "neutral",
     "negative": "negative", "neg": "negative", "n": "negative", "-1": "negative",
     "false": "negative", "bad": "negative",
+    # Chinese datasets and shops label in words too
+    "正面": "positive", "正向": "positive", "积极": "positive", "好评": "positive",
+    "中性": "neutral", "中评": "neutral",
+    "负面": "negative", "负向": "negative", "消极": "negative", "差评": "negative",
 }
 
 
@@ -61,7 +65,7 @@ def to_polarity(labels, binary: bool = False) -> np.ndarray:
         name = _NAMES.get(key)
         if name is None:
             raise DataError(f"label {label!r} at row {i} is not a polarity; use positive/neutral/"
-                            f"negative, 1/0/-1, or 1/0 with binary=True")
+                            f"negative (or 正面/中性/负面), 1/0/-1, or 1/0 with binary=True")
         out[i] = name
     return out
 
