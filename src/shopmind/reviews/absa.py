@@ -45,6 +45,7 @@ __all__ = ["AspectTermClassifier", "locate_term", "MARKER"]
 
 MARKER = "$T$"
 _DENSE_SCALE = 3.0  # the lexicon scores beside l2-normalised sparse rows
+_N_DENSE = 11  # lexicon (score, any opinion) of sentence, clause and windows; 3 nearness values
 _NEGATORS = {"not", "no", "never", "nt", "dont", "doesnt", "didnt", "isnt", "wasnt", "cant", "cannot",
              "without", "hardly", "不", "没", "无", "别", "非", "未"}
 
@@ -67,24 +68,42 @@ def locate_term(text: str, term: str) -> tuple[str, int, int]:
     return text, start, start + len(term)
 
 
-def _features(text: str, term: str, window: int) -> tuple[list[str], list[float]]:
-    sentence, start, end = locate_term(text, term)
-    us = units(sentence)
-    words = [u for u, _, _ in us]
+class _Sentence:
+    """What every aspect of one sentence shares: its units, its sentence-level features, its
+    opinion words and its lexicon score (worked out once, however many aspects it has)."""
+
+    def __init__(self, sentence: str):
+        self.text = sentence
+        self.units = units(sentence)
+        self.words = [u for u, _, _ in self.units]
+        self.starts = [a for _, a, _ in self.units]
+        feats: list[str] = []
+        scope = 0  # words still under the last negator
+        for i, w in enumerate(self.words):  # words, bigrams, words under a negation
+            feats.append("w:" + w)
+            if i:
+                feats.append("b:" + self.words[i - 1] + "_" + w)
+            if scope:
+                feats.append("n:" + w)
+                scope -= 1
+            if w in _NEGATORS:
+                scope = 3
+        self.feats = feats
+        self.opinions = [(bisect.bisect_right(self.starts, a) - 1, value)
+                         for a, _, value in opinion_words(sentence)]
+        score, n = lexicon_score(sentence)
+        self.lexicon = [score, float(n > 0)]
+
+
+def _features(sentence: _Sentence, start: int, end: int, term: str,
+              window: int) -> tuple[list[str], list[float]]:
+    if start == end:
+        return _category_features(sentence, term)
+    us, words = sentence.units, sentence.words
     inside = [i for i, (_, a, b) in enumerate(us) if a < end and b > start]
-    first = inside[0] if inside else sum(1 for _, a, _ in us if a < start)
+    first = inside[0] if inside else sum(1 for a in sentence.starts if a < start)
     last = inside[-1] + 1 if inside else first
-    feats: list[str] = []
-    scope = 0  # words still under the last negator
-    for i, w in enumerate(words):  # the sentence: words, bigrams, words under a negation
-        feats.append("w:" + w)
-        if i:
-            feats.append("b:" + words[i - 1] + "_" + w)
-        if scope:
-            feats.append("n:" + w)
-            scope -= 1
-        if w in _NEGATORS:
-            scope = 3
+    feats = list(sentence.feats)
     left = words[max(0, first - window):first]
     right = words[last:last + window]
     for tag, span in (("L", left), ("R", right)):
@@ -95,36 +114,40 @@ def _features(text: str, term: str, window: int) -> tuple[list[str], list[float]
     for w in words[first:last]:
         feats.append("a:" + w)
     feats.append("a:" + "_".join(words[first:last]))
-    if start == end:
-        # an aspect category (「service wait time」), not a term in the sentence: nothing locates
-        # it, so the sentence's features are crossed with it — each category learns its own words
-        # (「排队」 speaks of waiting, 「好吃」 of taste), and the category alone is its prior
-        category = "t:" + term.lower()
-        feats += [category] + [f"{category}|{f}" for f in feats if f[0] in "wbn"]
-    clause = next((c for c in split_clauses(sentence) if c.start <= start < c.end), None)
-    clause_span = (clause.start, clause.end) if clause else (0, len(sentence))
-    cwords = [u for u, _, _ in units(sentence, *clause_span)]
+    text = sentence.text
+    clause = next((c for c in split_clauses(text) if c.start <= start < c.end), None)
+    clause_span = (clause.start, clause.end) if clause else (0, len(text))
+    cwords = [u for u, _, _ in units(text, *clause_span)]
     for k, w in enumerate(cwords):
         feats.append("c:" + w)
         if k:
             feats.append(f"cb:{cwords[k - 1]}_{w}")
     left_start = us[max(0, first - window)][1] if us and first > 0 else start
     right_end = us[min(len(us), last + window) - 1][2] if us and last < len(us) else end
-    dense = []
-    for a, b in ((0, len(sentence)), clause_span, (left_start, start), (end, right_end)):
-        score, n = lexicon_score(sentence, a, b)
+    dense = list(sentence.lexicon)
+    for a, b in (clause_span, (left_start, start), (end, right_end)):
+        score, n = lexicon_score(text, a, b)
         dense += [score, float(n > 0)]
     # opinion words by their distance (in units) to the term: near ones speak about it
-    starts = [a for _, a, _ in us]
     near = [0.0, 0.0, 0.0]  # proximity-weighted sum, nearest value, nearest closeness
     best = None
-    for a, _, value in opinion_words(sentence):
-        position = bisect.bisect_right(starts, a) - 1
+    for position, value in sentence.opinions:
         distance = first - position if position < first else max(0, position - last + 1)
         near[0] += value / (1 + distance)
         if best is None or distance < best:
             best, near[1], near[2] = distance, value, 1 / (1 + distance)
     return feats, dense + near
+
+
+def _category_features(sentence: _Sentence, category: str) -> tuple[list[str], list[float]]:
+    """An aspect category (「service wait time」), not a term in the sentence: nothing locates it,
+    so the sentence's features are crossed with it — each category learns its own words
+    (「排队」 speaks of waiting, 「好吃」 of taste) — and the category alone is its prior. The
+    lexicon speaks for the whole sentence; the term's clause and windows are empty."""
+    key = "t:" + category.lower()
+    feats = sentence.feats + [key] + [f"{key}|{f}" for f in sentence.feats]
+    total = sum(value for _, value in sentence.opinions)
+    return feats, sentence.lexicon * 2 + [0.0] * 4 + [total, 0.0, 0.0]
 
 
 class AspectTermClassifier:
@@ -139,20 +162,34 @@ class AspectTermClassifier:
         self.window = window
         self.min_df = min_df
 
-    def _rows(self, texts, pairs) -> tuple[list[list[str]], np.ndarray]:
+    def _rows(self, texts, pairs, vectorizer) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(feature counts, lexicon features) of every pair, counted by ``vectorizer``
+        (``fit_transform`` or ``transform`` of a CountVectorizer). The pairs are read sorted
+        by sentence, so that a sentence's shared part is worked out once for all its aspects,
+        and streamed into the counts: no list of every pair's features is held."""
         texts, pairs = as_texts(texts), as_texts(pairs, "pairs")
         if len(texts) != len(pairs):
             raise DataError(f"{len(texts)} texts but {len(pairs)} aspect terms")
-        feats, dense = zip(*[_features(t, a, self.window) for t, a in zip(texts, pairs)]) \
-            if texts else ((), ())
-        return list(feats), np.array(dense, dtype=np.float32).reshape(len(texts), -1)
+        located = [locate_term(t, a) for t, a in zip(texts, pairs)]
+        order = sorted(range(len(texts)), key=lambda i: located[i][0])
+        dense: list[list[float]] = []
 
-    def _matrix(self, feats: list[list[str]], dense: np.ndarray) -> sp.csr_matrix:
-        from sklearn.feature_extraction.text import CountVectorizer
+        def rows():
+            sentence = None
+            for i in order:
+                text, start, end = located[i]
+                if sentence is None or sentence.text != text:
+                    sentence = _Sentence(text)
+                feats, values = _features(sentence, start, end, pairs[i], self.window)
+                dense.append(values)
+                yield feats
 
-        counts = CountVectorizer(analyzer=lambda f: f, vocabulary=self._vocab,
-                                 dtype=np.float32).transform(feats)
-        x = counts.tocsr()
+        counts = vectorizer(rows()).tocsr()
+        back = np.argsort(np.asarray(order, dtype=np.int64))
+        return counts[back], np.array(dense, dtype=np.float32).reshape(len(texts), _N_DENSE)[back]
+
+    def _matrix(self, counts: sp.csr_matrix, dense: np.ndarray) -> sp.csr_matrix:
+        x = counts.astype(np.float32)
         x.data = 1.0 + np.log(x.data)
         x = x @ sp.diags(self._idf)
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
@@ -164,21 +201,20 @@ class AspectTermClassifier:
         from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        feats, dense = self._rows(texts, pairs)
         labels = np.asarray(labels, dtype=object)
-        if len(labels) != len(feats):
-            raise DataError(f"{len(feats)} pairs but {len(labels)} labels")
+        if len(labels) != len(texts):
+            raise DataError(f"{len(texts)} pairs but {len(labels)} labels")
         keys, y = np.unique(labels.astype(str), return_inverse=True)
         if len(keys) < 2:
             raise DataError("the labels hold a single class; a classifier needs two or more")
         first = {str(v): v for v in labels}
         self.classes_ = np.array([first[k] for k in keys], dtype=object)
         counter = CountVectorizer(analyzer=lambda f: f, min_df=self.min_df, dtype=np.float32)
-        counts = counter.fit_transform(feats)
+        counts, dense = self._rows(texts, pairs, counter.fit_transform)
         self._vocab = {t: i for i, t in enumerate(counter.get_feature_names_out().tolist())}
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         self._idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
-        x = self._matrix(feats, dense)
+        x = self._matrix(counts, dense)
         # liblinear, one-vs-rest for more classes: far faster than a multinomial fit on
         # hundreds of thousands of sparse features, and as accurate here
         targets = [y] if len(keys) == 2 else [(y == k).astype(np.int64) for k in range(len(keys))]
@@ -191,8 +227,11 @@ class AspectTermClassifier:
     def predict_proba(self, texts, pairs) -> np.ndarray:
         if not hasattr(self, "classes_"):
             raise NotFittedError("this AspectTermClassifier is not fitted; call fit() or load()")
-        scores = np.asarray(self._matrix(*self._rows(texts, pairs)) @ self._coef.T
-                            + self._intercept, dtype=np.float64)
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        counter = CountVectorizer(analyzer=lambda f: f, vocabulary=self._vocab, dtype=np.float32)
+        scores = np.asarray(self._matrix(*self._rows(texts, pairs, counter.transform))
+                            @ self._coef.T + self._intercept, dtype=np.float64)
         if scores.shape[1] == 1:
             p = 1 / (1 + np.exp(-scores[:, 0]))
             return np.column_stack([1 - p, p])
