@@ -22,7 +22,9 @@ in silence:
 from __future__ import annotations
 
 import re
+import sys
 import xml.etree.ElementTree as ET
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -55,8 +57,6 @@ def read_table(path: Path) -> pd.DataFrame:
     header = text.split("\n", 1)[0]
     sep = "\t" if header.count("\t") > header.count(",") else ","
     try:
-        from io import StringIO
-
         return pd.read_csv(StringIO(text), sep=sep)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise UnreadableFile(f"{path}: not a {'tab' if sep == chr(9) else 'comma'}-separated "
@@ -211,8 +211,6 @@ def read_aspects(path: Path) -> pd.DataFrame:
 def aspect_datasets(folder: Path) -> list[tuple[str, pd.DataFrame, pd.DataFrame]]:
     """(name, train, test) for every train/test pair of files in ``folder``; a pair that cannot
     be read is reported on stderr and left out, so one odd file does not stop the run."""
-    import sys
-
     def key(path: Path, split: str) -> str:
         stem = path.name.lower()
         return re.split(r"[._-]?" + split, stem)[0] or folder.name

@@ -42,7 +42,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, merge_with_earlier, peak_mb, print_table, write_results  # noqa: E402
-from review_data import aspect_datasets, find_folders, read_sentiment, sentiment_splits  # noqa: E402
+from review_data import (  # noqa: E402
+    UnreadableFile,
+    aspect_datasets,
+    find_folders,
+    read_sentiment,
+    sentiment_splits,
+)
 
 from shopmind.errors import DataError  # noqa: E402
 from shopmind.evaluate import (  # noqa: E402
@@ -415,7 +421,10 @@ def main(argv=None) -> None:
 
     for folder in sentiment:
         if chosen(folder.name):
-            results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
+            try:
+                results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
+            except UnreadableFile as error:  # one odd set does not stop the others
+                print(f"!! {folder.name} left out: {error}", file=sys.stderr, flush=True)
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
             if chosen(name):
