@@ -35,7 +35,10 @@ LABEL_COLUMNS = ("label", "sentiment", "polarity")
 CATEGORY_COLUMNS = ("cat", "category", "product_category")  # optional: the product's category
 ASPECT_COLUMNS = ("aspect", "term", "target", "aspect_term", "aspect_category")
 _ENCODINGS = ("utf-8-sig", "gb18030")
-_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+# spaces between Chinese characters (and the $T$ marker standing for a Chinese term) are the
+# tokenisation of the file, not the writer's: 「精 妙 的 $T$」 is 「精妙的$T$」
+_SPACED_CJK = re.compile(r"(?:(?<=[\u3400-\u9fff])|(?<=\$T\$))\s+(?=[\u3400-\u9fff])|"
+                         r"(?<=[\u3400-\u9fff])\s+(?=\$T\$)")
 
 
 class UnreadableFile(ValueError):

@@ -311,8 +311,10 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
     y = test["label"].to_numpy()
     results = []
 
-    def row(method: str, baseline: bool, predicted, fit_seconds, seconds, **extra) -> dict:
-        metrics = classification_metrics(y.astype(str), np.asarray(predicted).astype(str))
+    def row(method: str, baseline: bool, predicted, fit_seconds, seconds, truth=None,
+            **extra) -> dict:
+        expected = y if truth is None else truth
+        metrics = classification_metrics(expected.astype(str), np.asarray(predicted).astype(str))
         return {"name": method, "baseline": baseline, "dataset": name,
                 "task": "aspect sentiment (sentence + aspect -> polarity)",
                 "metrics": {k: round(v, 4) for k, v in metrics.items()},
@@ -328,6 +330,25 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
     results.append(row("shopmind-aspect-term-lr", False, predicted, fit_seconds,
                        time.perf_counter() - start))
     print(f"   aspect-term LR: {results[-1]['metrics']}", flush=True)
+
+    # untrained: the review analyzer asked about each term (the sentiment of the clause that
+    # holds it, by the lexicon); the review's own where the term is not in it. Where the
+    # labels know no neutral, the sign of the score decides, as in the lexicon's document row.
+    truth = _as_polarity(test["label"].to_numpy())
+    if truth is not None:
+        analyzer = ReviewAnalyzer()
+        two_classes = "neutral" not in set(truth)
+        start = time.perf_counter()
+        predicted = []
+        for text, term in zip(test["text"], test["term"]):
+            [analysis] = analyzer.analyze([text.replace("$T$", term)], terms=[term])
+            said = analysis.terms[0] if analysis.terms else analysis
+            predicted.append(("positive" if said.score > 0 else "negative") if two_classes
+                             else said.polarity)
+        seconds = time.perf_counter() - start
+        results.append(row("shopmind-analyzer-terms-untrained", False, predicted, 0.0, seconds,
+                           truth=truth))
+        print(f"   analyzer, untrained: {results[-1]['metrics']}", flush=True)
 
     if finetune and _mostly_latin(train["text"]):
         from shopmind.reviews import TransformerPairClassifier

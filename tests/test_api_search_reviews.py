@@ -274,7 +274,13 @@ def test_analyze_a_batch_and_bad_bodies(client):
     r = client.post("/v1/reviews/analyze", json={"texts": texts, "categories": ["数码", None]},
                     headers=client.read)
     assert r.status_code == 200 and len(r.json()["results"]) == 2
+    r = client.post("/v1/reviews/analyze", json={"text": "物流很快，但是包装破了", "terms": ["包装", "电池"]},
+                    headers=client.read)
+    [term] = r.json()["results"][0]["terms"]  # 电池 is not in the review
+    assert (term["term"], term["polarity"], term["evidence"]) == ("包装", "negative", "但是包装破了")
+    assert "物流很快，但是包装破了"[term["start"]:term["end"]] == "包装"
     for body in ({}, {"text": "好", "texts": ["好"]}, {"texts": []}, {"text": ""},
+                 {"text": "好", "terms": []}, {"text": "好", "terms": [" "]},
                  {"texts": texts, "categories": ["数码"]},
                  {"text": "好", "category": "数码", "categories": ["数码"]}):
         r = client.post("/v1/reviews/analyze", json=body, headers=client.read)

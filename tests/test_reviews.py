@@ -326,6 +326,21 @@ def test_aspect_term_classifier_saves_and_loads(tmp_path):
 
 
 
+def test_asked_terms_get_the_sentiment_of_their_clause():
+    [english, chinese, none] = ReviewAnalyzer().analyze(
+        ["The Battery life is great but the screen is awful.", "电池很耐用，但是屏幕太暗了", "ok"],
+        terms=["battery", "screen", "电池", "屏幕"])
+    assert [(t.term, t.polarity, t.evidence) for t in english.terms] == [
+        ("battery", "positive", "The Battery life is great"),
+        ("screen", "negative", "but the screen is awful")]
+    assert english.text[english.terms[0].start:english.terms[0].end] == "Battery"
+    assert [(t.term, t.polarity) for t in chinese.terms] == [("电池", "positive"),
+                                                              ("屏幕", "negative")]
+    assert none.terms == []
+    with pytest.raises(DataError, match="empty"):
+        ReviewAnalyzer().analyze(["ok"], terms=["  "])
+
+
 def _category_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[int]]:
     """Restaurant reviews about taste and waiting, each side praised or blamed at random, labelled
     per aspect category (named in English, as ASAP does: the name is nowhere in the text)."""

@@ -24,6 +24,11 @@ def test_analyze_prints_aspects_with_evidence():
         ("quality", "positive"), ("logistics", "positive"), ("service", "neutral")]
     table = runner.invoke(app, ["reviews", "analyze", "Shipping was slow."])
     assert table.exit_code == 0 and "logistics" in table.output and "negative" in table.output
+    terms = runner.invoke(app, ["reviews", "analyze", "The battery is great but the screen is "
+                                "awful.", "--term", "screen", "--term", "battery", "--json"])
+    assert terms.exit_code == 0, terms.output
+    assert [(t["term"], t["polarity"]) for t in json.loads(terms.output)[0]["terms"]] == [
+        ("screen", "negative"), ("battery", "positive")]
 
 
 @pytest.mark.slow

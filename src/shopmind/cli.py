@@ -474,11 +474,14 @@ def reviews_analyze(
     category: Annotated[str | None, typer.Option(
         help="the reviewed product's category, e.g. '手机' or 'Home > Kitchen' (a trained "
         "model reads words in its light)")] = None,
+    term: Annotated[list[str] | None, typer.Option(
+        help="an aspect term to judge in every review, e.g. 'battery' or '电池' (repeatable): "
+        "the sentiment of the clause that holds it")] = None,
 ) -> None:
     """Sentiment and aspect opinions of reviews, each with the words that justify it."""
     with _friendly_errors():
         results = _review_analyzer(model).analyze(
-            texts, categories=None if category is None else [category] * len(texts))
+            texts, categories=None if category is None else [category] * len(texts), terms=term)
     if as_json:
         console.print_json(json.dumps([r.to_dict() for r in results], ensure_ascii=False))
         return
@@ -488,6 +491,8 @@ def reviews_analyze(
         for m in r.aspects:
             table.add_row(m.aspect, m.polarity, f"{m.strength:.2f}", m.evidence,
                           ", ".join(m.opinions))
+        for t in r.terms:
+            table.add_row(f"term: {t.term}", t.polarity, f"{abs(t.score):.2f}", t.evidence, "")
         console.print(table)
 
 

@@ -211,12 +211,13 @@ class Intelligence:
         return {"query": prefix, "suggestions": list(suggestions)}
 
     # ------------------------------------------------------------------ reviews
-    def analyze(self, texts: list[str], categories: list[str | None] | None = None) -> dict:
+    def analyze(self, texts: list[str], categories: list[str | None] | None = None,
+                terms: list[str] | None = None) -> dict:
         analyzer = self.analyzer
         if analyzer is None:
             self.load_serving()
             analyzer = self.analyzer
-        results = analyzer.analyze(texts, categories=categories)
+        results = analyzer.analyze(texts, categories=categories, terms=terms)
         return {"results": [r.to_dict() for r in results],
                 "model": _version_ref(self.reviews_version)}
 

@@ -17,7 +17,13 @@
 """
 
 from shopmind.reviews.absa import AspectTermClassifier
-from shopmind.reviews.analyzer import AspectMention, ClauseSentiment, ReviewAnalysis, ReviewAnalyzer
+from shopmind.reviews.analyzer import (
+    AspectMention,
+    ClauseSentiment,
+    ReviewAnalysis,
+    ReviewAnalyzer,
+    TermOpinion,
+)
 from shopmind.reviews.base import (
     POLARITIES,
     PairClassifier,
@@ -36,6 +42,7 @@ from shopmind.reviews.transformer import TransformerClassifier, TransformerPairC
 __all__ = [
     "ReviewAnalyzer",
     "ReviewAnalysis",
+    "TermOpinion",
     "ClauseSentiment",
     "AspectMention",
     "NgramSentimentClassifier",

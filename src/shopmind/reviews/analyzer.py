@@ -44,7 +44,7 @@ from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
 from shopmind.text.language import detect_language
 
-__all__ = ["ReviewAnalyzer", "ReviewAnalysis", "ClauseSentiment", "AspectMention",
+__all__ = ["ReviewAnalyzer", "ReviewAnalysis", "ClauseSentiment", "AspectMention", "TermOpinion",
            "lexicon_score", "opinion_words"]
 
 
@@ -74,6 +74,19 @@ class ClauseSentiment:
 
 
 @dataclass
+class TermOpinion:
+    """The opinion about an aspect term the caller asked about (「电池」, "battery"): the
+    sentiment of the clause that holds it; ``review[start:end]`` is the term as written."""
+
+    term: str
+    polarity: str
+    score: float  # [-1, 1]
+    evidence: str  # the clause that holds the term
+    start: int
+    end: int
+
+
+@dataclass
 class ReviewAnalysis:
     text: str
     language: str | None
@@ -82,6 +95,7 @@ class ReviewAnalysis:
     proba: dict[str, float]  # negative / neutral / positive
     clauses: list[ClauseSentiment]
     aspects: list[AspectMention]
+    terms: list[TermOpinion] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -355,14 +369,26 @@ class ReviewAnalyzer:
         return self._matcher
 
     # -- analysis
-    def analyze(self, texts, n_jobs: int = 1, categories=None) -> list[ReviewAnalysis]:
+    def analyze(self, texts, n_jobs: int = 1, categories=None,
+                terms: Sequence[str] | None = None) -> list[ReviewAnalysis]:
         """Analyse one review or many (the batch path is the fast one).
 
         ``n_jobs`` > 1 splits a large batch over that many forked processes (one per core).
         ``categories``: each review's product category (or None), as given to ``fit``.
+        ``terms``: aspect terms to judge in every review, the shop's own words or the
+        customer's (「电池」, "battery life"); each one a review contains (case-insensitive, the
+        first occurrence) is given the sentiment of its clause in the analysis's ``terms``.
         """
         texts = as_texts(texts)
         categories = as_categories(categories, len(texts))
+        if terms:
+            asked = [t.strip() for t in as_texts(terms, "terms")]
+            if not all(asked):
+                raise DataError("an aspect term is empty; give the words to look for")
+            analyses = self.analyze(texts, n_jobs, categories)
+            for analysis in analyses:
+                analysis.terms = _term_opinions(analysis, asked)
+            return analyses
         if n_jobs > 1 and len(texts) >= 200 * n_jobs:
             return _analyze_in_processes(self, texts, n_jobs, categories)
         matcher = self._vocabulary()
@@ -537,6 +563,19 @@ def _reads_categories(model) -> bool:
     import inspect
 
     return "categories" in inspect.signature(model.predict_proba).parameters
+
+
+def _term_opinions(analysis: ReviewAnalysis, terms: list[str]) -> list[TermOpinion]:
+    lowered = analysis.text.lower()
+    out = []
+    for term in terms:
+        start = lowered.find(term.lower())
+        clause = next((c for c in analysis.clauses if c.start <= start < c.end), None) \
+            if start >= 0 else None
+        if clause is not None:
+            out.append(TermOpinion(term, clause.polarity, clause.score, clause.text, start,
+                                   start + len(term)))
+    return out
 
 
 def _analyze_chunk(chunk: tuple[list[str], list[str | None] | None]) -> list[ReviewAnalysis]:

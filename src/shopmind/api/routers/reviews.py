@@ -36,6 +36,11 @@ class AnalyzeIn(BaseModel):
     texts: Annotated[list[ReviewText], Field(min_length=1, max_length=_MAX_TEXTS)] | None = None
     category: Annotated[str, StringConstraints(max_length=1000)] | None = None
     categories: list[Annotated[str, StringConstraints(max_length=1000)] | None] | None = None
+    terms: Annotated[list[Annotated[str, StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]],
+        Field(min_length=1, max_length=50, description="aspect terms to judge in every review "
+              "('battery', '电池'): each one a review contains gets the sentiment of its clause")
+    ] | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> AnalyzeIn:
@@ -82,6 +87,15 @@ class ClauseOut(BaseModel):
     aspects: list[str]
 
 
+class TermOut(BaseModel):
+    term: str
+    polarity: Literal["positive", "neutral", "negative"]
+    score: float = Field(description="-1 (negative) … 1 (positive)")
+    evidence: str = Field(description="the clause that holds the term")
+    start: int = Field(description="text[start:end] is the term as written")
+    end: int
+
+
 class Analysis(BaseModel):
     text: str
     language: str | None
@@ -90,6 +104,8 @@ class Analysis(BaseModel):
     proba: dict[str, float]
     clauses: list[ClauseOut]
     aspects: list[AspectOpinion]
+    terms: list[TermOut] = Field(default_factory=list, description="the asked terms the "
+                                 "review contains")
 
 
 class ModelRef(BaseModel):
@@ -182,7 +198,7 @@ def analyze(request: Request, body: AnalyzeIn) -> dict:
     """Per review: polarity with a calibrated score, clause sentiment, and each aspect
     (quality, logistics, customer service, price, …) with polarity, strength and evidence."""
     return request.app.state.service.intelligence.analyze(body.all_texts(),
-                                                          body.all_categories())
+                                                          body.all_categories(), body.terms)
 
 
 @router.get("/insight", response_model=Insight,
