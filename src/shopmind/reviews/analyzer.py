@@ -566,15 +566,15 @@ def _reads_categories(model) -> bool:
 
 
 def _term_opinions(analysis: ReviewAnalysis, terms: list[str]) -> list[TermOpinion]:
-    lowered = analysis.text.lower()
     out = []
     for term in terms:
-        start = lowered.find(term.lower())
-        clause = next((c for c in analysis.clauses if c.start <= start < c.end), None) \
-            if start >= 0 else None
+        # a case-blind search on the text itself: lower-casing can change a text's length
+        found = re.search(re.escape(term), analysis.text, re.IGNORECASE)
+        clause = next((c for c in analysis.clauses if c.start <= found.start() < c.end),
+                      None) if found else None
         if clause is not None:
-            out.append(TermOpinion(term, clause.polarity, clause.score, clause.text, start,
-                                   start + len(term)))
+            out.append(TermOpinion(term, clause.polarity, clause.score, clause.text,
+                                   found.start(), found.end()))
     return out
 
 
