@@ -337,6 +337,9 @@ def test_asked_terms_get_the_sentiment_of_their_clause():
     assert [(t.term, t.polarity) for t in chinese.terms] == [("电池", "positive"),
                                                               ("屏幕", "negative")]
     assert none.terms == []
+    # a clause that only names the term: the review's verdict speaks for it
+    [spoken] = ReviewAnalyzer().analyze(["这款电池，用了一个月，非常满意"], terms=["电池"])
+    assert [(t.polarity, t.evidence) for t in spoken.terms] == [("positive", spoken.text)]
     with pytest.raises(DataError, match="empty"):
         ReviewAnalyzer().analyze(["ok"], terms=["  "])
 

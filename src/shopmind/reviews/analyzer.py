@@ -76,12 +76,13 @@ class ClauseSentiment:
 @dataclass
 class TermOpinion:
     """The opinion about an aspect term the caller asked about (「电池」, "battery"): the
-    sentiment of the clause that holds it; ``review[start:end]`` is the term as written."""
+    sentiment of the clause that holds it — or of the whole review, when that clause holds no
+    opinion (「这款电池，用了一个月，非常满意」); ``review[start:end]`` is the term as written."""
 
     term: str
     polarity: str
     score: float  # [-1, 1]
-    evidence: str  # the clause that holds the term
+    evidence: str  # the clause that holds the term (the review, when the review spoke)
     start: int
     end: int
 
@@ -572,7 +573,12 @@ def _term_opinions(analysis: ReviewAnalysis, terms: list[str]) -> list[TermOpini
         found = re.search(re.escape(term), analysis.text, re.IGNORECASE)
         clause = next((c for c in analysis.clauses if c.start <= found.start() < c.end),
                       None) if found else None
-        if clause is not None:
+        if clause is None:
+            continue
+        if clause.score == 0:  # the clause says nothing of it: the review speaks for it
+            out.append(TermOpinion(term, analysis.polarity, analysis.score, analysis.text,
+                                   found.start(), found.end()))
+        else:
             out.append(TermOpinion(term, clause.polarity, clause.score, clause.text,
                                    found.start(), found.end()))
     return out
