@@ -476,7 +476,8 @@ def reviews_analyze(
         "model reads words in its light)")] = None,
     term: Annotated[list[str] | None, typer.Option(
         help="an aspect term to judge in every review, e.g. 'battery' or '电池' (repeatable): "
-        "the sentiment of the clause that holds it")] = None,
+        "the sentiment of the clause that holds it (of the review, when that clause holds no "
+        "opinion)")] = None,
 ) -> None:
     """Sentiment and aspect opinions of reviews, each with the words that justify it."""
     with _friendly_errors():

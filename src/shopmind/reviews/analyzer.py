@@ -575,12 +575,10 @@ def _term_opinions(analysis: ReviewAnalysis, terms: list[str]) -> list[TermOpini
                       None) if found else None
         if clause is None:
             continue
-        if clause.score == 0:  # the clause says nothing of it: the review speaks for it
-            out.append(TermOpinion(term, analysis.polarity, analysis.score, analysis.text,
-                                   found.start(), found.end()))
-        else:
-            out.append(TermOpinion(term, clause.polarity, clause.score, clause.text,
-                                   found.start(), found.end()))
+        # a clause that says nothing of the term leaves the review to speak for it
+        said = analysis if clause.score == 0 else clause
+        out.append(TermOpinion(term, said.polarity, said.score, said.text, found.start(),
+                               found.end()))
     return out
 
 

@@ -39,7 +39,8 @@ class AnalyzeIn(BaseModel):
     terms: Annotated[list[Annotated[str, StringConstraints(
         strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]],
         Field(min_length=1, max_length=50, description="aspect terms to judge in every review "
-              "('battery', '电池'): each one a review contains gets the sentiment of its clause")
+              "('battery', '电池'): each one a review contains gets the sentiment of its clause "
+              "(of the review, when that clause holds no opinion)")
     ] | None = None
 
     @model_validator(mode="after")
@@ -91,7 +92,8 @@ class TermOut(BaseModel):
     term: str
     polarity: Literal["positive", "neutral", "negative"]
     score: float = Field(description="-1 (negative) … 1 (positive)")
-    evidence: str = Field(description="the clause that holds the term")
+    evidence: str = Field(description="the clause that holds the term (the review, when that "
+                          "clause holds no opinion)")
     start: int = Field(description="text[start:end] is the term as written")
     end: int
 
