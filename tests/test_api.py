@@ -127,6 +127,14 @@ def test_single_and_batch_ingestion_is_idempotent(client):
     assert client.post("/v1/reviews", json=review, headers=auth).json()["inserted"]["reviews"] == 1
     assert client.post("/v1/reviews", json=review, headers=auth).json()["inserted"][
         "reviews"] == 0
+    annotated = {**review, "text": "Bright, but the switch is flimsy.",
+                 "aspects": {"switch": "negative", " light ": "positive"}}
+    assert client.post("/v1/reviews", json=annotated, headers=auth).status_code == 200
+    stored = client.store.read_table("reviews").set_index("text")["aspects"]
+    assert stored[annotated["text"]] == '{"light":"positive","switch":"negative"}'
+    for aspects in ({"switch": "bad"}, {" ": "positive"}, ["switch"]):
+        r = client.post("/v1/reviews", json={**annotated, "aspects": aspects}, headers=auth)
+        assert r.status_code == 422, aspects
     order = {"order_id": "o-x", "user_id": "u-x", "status": "paid", "created_at": 1.77e9,
              "lines": [{"item_id": "sku-new", "quantity": 2, "unit_price": 99.0},
                        {"item_id": "sku-00001", "quantity": 1}]}

@@ -279,6 +279,12 @@ def test_analyze_a_batch_and_bad_bodies(client):
     [term] = r.json()["results"][0]["terms"]  # 电池 is not in the review
     assert (term["term"], term["polarity"], term["evidence"]) == ("包装", "negative", "但是包装破了")
     assert "物流很快，但是包装破了"[term["start"]:term["end"]] == "包装"
+    r = client.post("/v1/reviews/analyze", json={"text": "做工很好，但是物流太慢了",
+                                                 "terms": ["logistics", "价格"]},
+                    headers=client.read)
+    [term] = r.json()["results"][0]["terms"]  # an aspect asked by name; the price is not said
+    assert (term["term"], term["polarity"], term["evidence"]) == ("logistics", "negative",
+                                                                 "但是物流太慢了")
     for body in ({}, {"text": "好", "texts": ["好"]}, {"texts": []}, {"text": ""},
                  {"text": "好", "terms": []}, {"text": "好", "terms": [" "]},
                  {"texts": texts, "categories": ["数码"]},

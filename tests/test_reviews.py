@@ -367,6 +367,75 @@ def test_aspect_categories_absent_from_the_text_are_told_apart():
     texts, categories, labels = _category_reviews(100, 1)
     assert np.mean(model.predict(texts, categories) == np.array(labels)) > 0.95
 
+def _jargon_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
+    """A shop whose customers praise with 「zorky」 and blame with 「blarg」 — words no lexicon
+    knows — about the battery and the screen, each side at random; one row per (review, term)."""
+    rng = np.random.default_rng(seed)
+    word = {"positive": ["zorky", "totally zorky"], "negative": ["blarg", "kind of blarg"]}
+    texts, terms, labels = [], [], []
+    for _ in range(n):
+        b, s = rng.choice(["positive", "negative"], size=2)
+        text = f"The battery is {rng.choice(word[b])}, the screen is {rng.choice(word[s])}."
+        texts += [text, text]
+        terms += ["battery", "screen"]
+        labels += [b, s]
+    return texts, terms, labels
+
+
+def test_a_trained_aspect_model_judges_the_asked_terms(tmp_path):
+    texts, terms, labels = _jargon_reviews(150, 0)
+    fresh, fresh_terms, truth = _jargon_reviews(50, 1)
+    untrained = ReviewAnalyzer().judge_terms(fresh, fresh_terms)
+    assert {o.polarity for o in untrained} == {"neutral"}  # the lexicon cannot read the jargon
+    analyzer = ReviewAnalyzer().fit_terms(texts, terms, labels)
+    check = analyzer.term_validation_
+    assert analyzer.terms_fitted and check["model_accuracy"] > 0.95 > check["lexicon_accuracy"]
+    judged = ReviewAnalyzer.load(analyzer.save(tmp_path / "a")).judge_terms(fresh, fresh_terms)
+    assert np.mean([o.polarity == t for o, t in zip(judged, truth)]) > 0.95
+    assert judged[1].evidence.strip() == fresh[1][fresh[1].index("the screen"):].rstrip(".")
+    [analysis] = analyzer.analyze(["The screen is blarg, the battery is zorky."],
+                                  terms=["battery", "screen", "keyboard"])
+    assert [(t.term, t.polarity) for t in analysis.terms] == [("battery", "positive"),
+                                                             ("screen", "negative")]
+    with pytest.raises(DataError, match="one term per text"):
+        analyzer.judge_terms(["a", "b"], ["a"])
+
+
+def test_the_trained_model_answers_the_categories_it_learned():
+    texts, categories, labels = _category_reviews(200, 0)
+    analyzer = ReviewAnalyzer().fit_terms(texts, categories, labels)
+    fresh, fresh_categories, truth = _category_reviews(50, 1)
+    judged = analyzer.judge_terms(fresh, fresh_categories)
+    expected = to_polarity(truth)
+    assert np.mean([o.polarity == t for o, t in zip(judged, expected)]) > 0.95
+    assert judged[0].evidence == fresh[0]  # nothing in the review names it: the whole review
+
+
+def test_the_lexicon_keeps_judging_where_it_judged_better():
+    # the annotations disagree with the words a fifth of the time: no model can learn more than
+    # the lexicon already reads, so the analyzer keeps the lexicon
+    rng = np.random.default_rng(0)
+    texts, terms, labels = [], [], []
+    for _ in range(300):
+        good = rng.random() < 0.5
+        texts.append(f"the battery is {'great' if good else 'terrible'}, I {rng.integers(9)} it")
+        terms.append("battery")
+        labels.append("positive" if good == (rng.random() < 0.8) else "negative")
+    analyzer = ReviewAnalyzer().fit_terms(texts, terms, labels)
+    check = analyzer.term_validation_
+    assert not analyzer.terms_fitted
+    assert check["lexicon_accuracy"] >= check["model_accuracy"]
+
+
+def test_asked_aspects_by_name_get_what_the_review_says_of_them():
+    [analysis] = ReviewAnalyzer().analyze(["做工很好，但是物流太慢了"],
+                                          terms=["quality", "物流", "price"])
+    assert [(t.term, t.polarity) for t in analysis.terms] == [("quality", "positive"),
+                                                             ("物流", "negative")]
+    quality = analysis.terms[0]
+    assert analysis.text[quality.start:quality.end] == quality.evidence == "做工很好"
+
+
 def test_labels_are_read_in_every_common_form():
     assert to_polarity(["Positive", "negative", 0, 1.0, -1]).tolist() == \
         ["positive", "negative", "neutral", "positive", "negative"]

@@ -158,3 +158,47 @@ def test_bad_event_values(change, reason):
 def test_bad_order_status():
     with pytest.raises(ValueError, match="'lost' is not one of pending, paid"):
         Batch.from_frames(orders=ORDERS.assign(status=["paid", "paid", "lost"]))
+
+
+REVIEWS = pd.DataFrame({"item_id": ["p1", "p2"], "text": ["battery great, screen dim", "好用"],
+                        "aspects": [{" battery ": "Positive", "screen": "negative"}, None]})
+
+
+def test_review_aspect_annotations_are_stored_in_canonical_form(store):
+    store.ingest(Batch.from_frames(items=ITEMS, reviews=REVIEWS))
+    stored = store.reviews_frame().set_index("text")["aspects"]
+    assert json.loads(stored["battery great, screen dim"]) == {"battery": "positive",
+                                                              "screen": "negative"}
+    assert pd.isna(stored["好用"])
+
+
+@pytest.mark.parametrize(("aspects", "reason"), [
+    ({"battery": "great"}, "the aspect 'battery' has polarity 'great'; use one of positive"),
+    ({" ": "positive"}, "an aspect has an empty name"),
+    ({"x" * 201: "positive"}, "is longer than 200 characters"),
+    ('["battery"]', "must be a JSON object"),
+])
+def test_bad_review_aspects_name_line_field_and_reason(aspects, reason):
+    with pytest.raises(ValueError) as err:
+        Batch.from_frames(sources={"reviews": "reviews.csv"},
+                          reviews=REVIEWS.assign(aspects=[None, aspects]))
+    assert "reviews.csv line 2, field 'aspects'" in str(err.value) and reason in str(err.value)
+
+
+def test_a_store_made_before_a_column_existed_gets_it_empty(tmp_path):
+    import sqlite3
+
+    from shopmind.data.store import Store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the reviews table as shopmind made it before aspects
+        conn.execute("CREATE TABLE reviews (review_id VARCHAR(255) PRIMARY KEY, user_id "
+                     "VARCHAR(255), item_id VARCHAR(255) NOT NULL, rating FLOAT, text TEXT NOT "
+                     "NULL, ts FLOAT, language VARCHAR(16), label VARCHAR(64))")
+        conn.execute("INSERT INTO reviews VALUES ('r0', NULL, 'p1', 5, 'old', NULL, 'en', NULL)")
+    store = Store(f"sqlite:///{path}")
+    store.ingest(Batch.from_frames(items=ITEMS, reviews=REVIEWS))
+    reviews = store.reviews_frame().set_index("review_id")
+    assert reviews.loc["r0", "text"] == "old" and pd.isna(reviews.loc["r0", "aspects"])
+    assert reviews["aspects"].notna().sum() == 1
+    store.close()

@@ -426,15 +426,17 @@ def reviews_train(
     db: DbOption = None,
 ) -> None:
     """Train the review sentiment model on the store's reviews (labels, else star ratings),
-    report held-out accuracy, then refit on all reviews and save the analyzer."""
+    report held-out accuracy, then refit on all reviews and save the analyzer; reviews with
+    aspect annotations train the model that judges the terms asked of `reviews analyze`."""
     import numpy as np
 
-    from shopmind.engine_search_reviews import labelled_reviews
+    from shopmind.engine_search_reviews import fit_aspect_terms, labelled_aspects, labelled_reviews
     from shopmind.evaluate import classification_metrics
     from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
 
     with _friendly_errors():
-        texts, y, categories, source = labelled_reviews(_store(db))
+        store = _store(db)
+        texts, y, categories, source = labelled_reviews(store)
         if len(texts) < 20:
             raise typer.BadParameter(f"only {len(texts)} usable reviews in the store; import "
                                      "reviews with text and a label or rating first")
@@ -454,14 +456,22 @@ def reviews_train(
         with console.status(f"training on all {len(texts):,} reviews"):
             analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y,
                                                                       categories=categories)
-            path = analyzer.save(_reviews_model_dir(out))
+        pairs = labelled_aspects(store)
+        with console.status(f"training on {len(pairs):,} annotated aspect terms"):
+            aspects = fit_aspect_terms(analyzer, pairs, holdout, seed=0)
+        path = analyzer.save(_reviews_model_dir(out))
         elapsed = time.perf_counter() - started
         summary = {"reviews": len(texts), "labels_from": source, "held_out_metrics": metrics,
-                   "seconds": round(elapsed, 1), "path": str(path)}
+                   "aspect_terms": aspects, "seconds": round(elapsed, 1), "path": str(path)}
         (path / "metrics.json").write_text(json.dumps(summary, indent=2))
     if metrics:
         console.print(f"held-out accuracy {metrics['accuracy']:.3f}, macro-F1 "
                       f"{metrics['macro_f1']:.3f} ({held.sum():,} reviews)")
+    if "aspect_model_accuracy" in aspects:
+        console.print(f"aspect terms: held-out accuracy {aspects['aspect_model_accuracy']:.3f} "
+                      f"by the trained model, {aspects['aspect_lexicon_accuracy']:.3f} by the "
+                      f"lexicon ({aspects['aspect_held_out']:,} terms); judged by the "
+                      f"{'trained model' if analyzer.terms_fitted else 'lexicon'}")
     console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
 
 
@@ -475,9 +485,9 @@ def reviews_analyze(
         help="the reviewed product's category, e.g. '手机' or 'Home > Kitchen' (a trained "
         "model reads words in its light)")] = None,
     term: Annotated[list[str] | None, typer.Option(
-        help="an aspect term to judge in every review, e.g. 'battery' or '电池' (repeatable): "
-        "the sentiment of the clause that holds it (of the review, when that clause holds no "
-        "opinion)")] = None,
+        help="an aspect term to judge in every review, e.g. 'battery' or '电池', or an aspect "
+        "by name, e.g. 'quality' (repeatable): by the aspect model trained on annotated reviews "
+        "where it judged them better, else the sentiment of the clause that holds it")] = None,
 ) -> None:
     """Sentiment and aspect opinions of reviews, each with the words that justify it."""
     with _friendly_errors():

@@ -12,8 +12,12 @@ capabilities; ``shopmind demo`` and the service's test shops call :func:`train_s
 * **reviews** (``ReviewAnalyzer`` with the n-gram sentiment model): evaluated on a held-out
   share of the labelled reviews (labels, else star ratings mapped to polarity) by accuracy and
   macro-F1; then refitted on every review and saved. Each review's item category (its top
-  level) reaches the model, which learns words whose polarity differs by category. The
-  analyzer is a folder, the registry stores files, so it travels as one zip archive
+  level) reaches the model, which learns words whose polarity differs by category. Reviews
+  the shop annotated with aspects (``{"battery": "positive"}``) train the aspect-term model
+  that judges the terms asked of the analyzer; a fifth of the annotated reviews is held out
+  and judged with and without it (``aspect_model_accuracy``, ``aspect_lexicon_accuracy``, and
+  macro-F1), and the model is kept only where it judged better. The analyzer is a folder,
+  the registry stores files, so it travels as one zip archive
   (:func:`unpack_analyzer` reads it back).
 
 A capability's new version serves only if its primary metric (``ndcg@10`` for search,
@@ -34,11 +38,12 @@ import numpy as np
 import pandas as pd
 
 from shopmind.config import Settings
+from shopmind.data import schema
 from shopmind.registry import ModelRegistry, decide_promotion
 
 __all__ = ["SEARCH", "REVIEWS", "SEARCH_PROTOCOL", "REVIEWS_PROTOCOL", "train_search",
-           "train_reviews", "register_capability", "train_search_and_reviews",
-           "pack_analyzer", "unpack_analyzer", "PRIMARY"]
+           "train_reviews", "labelled_aspects", "fit_aspect_terms", "register_capability",
+           "train_search_and_reviews", "pack_analyzer", "unpack_analyzer", "PRIMARY"]
 
 SEARCH = "search"
 REVIEWS = "reviews"
@@ -141,6 +146,31 @@ def labelled_reviews(store) -> tuple[list[str], np.ndarray, list, str]:
             reviews["category"].tolist(), "star ratings")
 
 
+def labelled_aspects(store) -> pd.DataFrame:
+    """One row per (review, aspect term, polarity) the shop annotated: review_id, text, term,
+    polarity."""
+    import json
+
+    reviews = store.read_table("reviews", ["review_id", "text", "aspects"],
+                               where=schema.reviews.c.aspects.is_not(None), order_by=["review_id"])
+    rows = [(r.review_id, r.text, term, polarity) for r in reviews.itertuples()
+            for term, polarity in json.loads(r.aspects).items()]
+    return pd.DataFrame(rows, columns=["review_id", "text", "term", "polarity"])
+
+
+def fit_aspect_terms(analyzer, pairs: pd.DataFrame, holdout: float, seed: int) -> dict:
+    """Fit the analyzer's aspect-term model on the annotated pairs (held out and kept only if
+    it judges better than the lexicon: ``ReviewAnalyzer.fit_terms``); its metrics."""
+    if len(pairs) < _MIN_REVIEWS or pairs["polarity"].nunique() < 2:
+        return {"aspect_pairs": len(pairs)} if len(pairs) else {}
+    analyzer.fit_terms(pairs["text"], pairs["term"], pairs["polarity"], holdout=holdout,
+                       seed=seed)
+    scores = analyzer.term_validation_
+    metrics = {"aspect_pairs": len(pairs), "aspect_held_out": scores.get("pairs", 0)}
+    metrics.update({f"aspect_{k}": v for k, v in scores.items() if k != "pairs"})
+    return metrics
+
+
 def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
                   out_dir: str | Path | None = None):
     """Evaluate and fit the review analyzer (see the module docstring); returns an
@@ -168,6 +198,7 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
                         if k in ("accuracy", "macro_f1")})
     start = time.perf_counter()
     analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y, categories=categories)
+    metrics.update(fit_aspect_terms(analyzer, labelled_aspects(store), holdout, settings.seed))
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")

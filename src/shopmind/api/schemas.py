@@ -71,6 +71,8 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_l
                AfterValidator(_storable)]
 Short = Annotated[str, StringConstraints(max_length=255), AfterValidator(_storable)]
 Text = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_storable)]
+AspectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                      AfterValidator(_storable)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_object)]
 EventType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Money = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
@@ -157,6 +159,11 @@ class ReviewIn(_In):
                         AfterValidator(_storable)] | None = None
     label: Annotated[str, StringConstraints(max_length=64),
                      AfterValidator(_storable)] | None = None
+    aspects: Annotated[dict[AspectName, Literal["positive", "neutral", "negative"]],
+                       Field(max_length=100)] | None = Field(
+        None, description="the shop's aspect annotation, term or category -> polarity: "
+        '{"battery": "positive", "screen": "negative"}; trains the model that answers the '
+        "aspect terms asked of /v1/reviews/analyze")
 
 
 class OrderLineIn(_In):

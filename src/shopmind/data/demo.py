@@ -64,6 +64,7 @@ _P_FOLLOW_UP = 0.75  # after buying an antecedent, come back for its consequent
 _P_CHECKOUT, _P_REMOVE = 0.7, 0.08
 _P_SAME_LEAF = 0.75
 _P_REVIEW, _P_RATING_ONLY = 0.6, 0.15
+_P_ANNOTATED = 0.3  # share of reviews whose aspects the shop labelled
 
 
 # --------------------------------------------------------------------------- results
@@ -894,6 +895,10 @@ def generate_demo_shop(seed: int = 0, n_users: int = 800, n_items: int | None = 
         orders[col] = orders[col].astype(float).round(3)
     reviews = pd.DataFrame(review_rows, columns=["review_id", "user_id", "item_id", "rating",
                                                  "text", "ts", "language"])
+    # the shop annotated the aspects of some reviews (what trains the aspect-term model)
+    annotated = np.random.default_rng([seed, 7]).random(len(reviews)) < _P_ANNOTATED
+    reviews["aspects"] = [review_truth[r] if a else None
+                          for r, a in zip(reviews["review_id"], annotated, strict=True)]
     truth = DemoTruth(
         user_taste={users.ids[u]: [_TOP_EN[t] for t in users.tastes[u]]
                     for u in range(n_users)},

@@ -89,6 +89,7 @@ reviews = Table(
     Column("ts", Float),
     Column("language", String(16)),
     Column("label", String(64)),
+    Column("aspects", Text),  # canonical JSON object: aspect term or category -> polarity
     Index("ix_reviews_item", "item_id"),
 )
 
@@ -196,6 +197,8 @@ ENTITY_FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "reviews": (
         FieldSpec("review_id", "str"),  # absent: derived from the content
         FieldSpec("label", "str"),  # the shop's own annotation, e.g. a sentiment label
+        # the shop's aspect annotation: {"battery": "positive", "screen": "negative"}
+        FieldSpec("aspects", "json"),
         FieldSpec("user_id", "str"),
         FieldSpec("item_id", "str", required=True),
         FieldSpec("rating", "float", min_value=0, max_value=10),

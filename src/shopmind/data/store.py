@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -33,7 +33,7 @@ _CONTENT = {
               "attributes", "language"],
     "users": ["attributes"],
     "events": ["user_id", "item_id", "type", "value", "ts", "session_id", "context"],
-    "reviews": ["user_id", "item_id", "rating", "text", "ts", "language", "label"],
+    "reviews": ["user_id", "item_id", "rating", "text", "ts", "language", "label", "aspects"],
     "orders": ["user_id", "status", "created_at", "updated_at", "shipping_status",
                "payment_status", "currency"],
 }
@@ -79,6 +79,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             schema.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except OperationalError as exc:
             raise StoreError(
                 f"cannot open the store at {self._safe_url()}: {exc.orig}. "
@@ -328,6 +329,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a store made by an older shopmind up to date: the columns added since (all of
+    them nullable) are added to its tables, empty; nothing stored is touched."""
+
+    inspector = inspect(engine)
+    with engine.begin() as conn:
+        for table in schema.metadata.sorted_tables:
+            have = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    kind = column.type.compile(dialect=engine.dialect)
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict]:

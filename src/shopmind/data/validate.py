@@ -189,7 +189,38 @@ def _complete(clean: pd.DataFrame, entity: str, source: str) -> pd.DataFrame:
                      ["user_id", "item_id", "type", "value", "ts", "session_id", "context"])
     if entity == "reviews":
         _derive_keys(clean, "review_id", ["user_id", "item_id", "text", "ts"])
+        _check_aspects(clean, source)
     return clean
+
+
+ASPECT_POLARITIES = ("positive", "neutral", "negative")
+_MAX_TERM = 200
+
+
+def _check_aspects(clean: pd.DataFrame, source: str) -> None:
+    """A review's aspect annotation maps each term (or category) to one of
+    :data:`ASPECT_POLARITIES`; stored with stripped terms and lower-case polarities."""
+    column = clean["aspects"].to_numpy(dtype=object)
+    for pos in np.flatnonzero(pd.notna(column)):
+        fixed = {}
+        for term, polarity in json.loads(column[pos]).items():
+            problem = _aspect_problem(term, polarity)
+            if problem:
+                raise InputError(source, int(clean[LINE].iloc[pos]), "aspects", problem)
+            fixed[term.strip()] = str(polarity).strip().lower()
+        column[pos] = canonical_json(fixed)
+    clean["aspects"] = column
+
+
+def _aspect_problem(term: str, polarity: object) -> str | None:
+    name = term.strip()
+    if not name:
+        return "an aspect has an empty name"
+    if len(name) > _MAX_TERM:
+        return f"the aspect {name[:40]!r}… is longer than {_MAX_TERM} characters"
+    if str(polarity).strip().lower() not in ASPECT_POLARITIES:
+        return f"the aspect {name!r} has polarity {polarity!r}; use one of {', '.join(ASPECT_POLARITIES)}"
+    return None
 
 
 def _derive_keys(clean: pd.DataFrame, key: str, cols: list[str]) -> None:

@@ -238,6 +238,10 @@ class AspectTermClassifier:
         p = 1 / (1 + np.exp(-scores))  # one-vs-rest, normalised
         return p / p.sum(axis=1, keepdims=True)
 
+    def knows_category(self, term: str) -> bool:
+        """Whether ``term`` was trained on as an aspect category (absent from its reviews)."""
+        return hasattr(self, "_vocab") and "t:" + term.lower() in self._vocab
+
     def predict(self, texts, pairs) -> np.ndarray:
         proba = self.predict_proba(texts, pairs)
         return self.classes_[np.argmax(proba, axis=1)]

@@ -31,6 +31,7 @@ import pandas as pd
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.base import (
     POLARITIES,
+    PairClassifier,
     TextClassifier,
     as_texts,
     polarity_from_rating,
@@ -75,9 +76,16 @@ class ClauseSentiment:
 
 @dataclass
 class TermOpinion:
-    """The opinion about an aspect term the caller asked about (「电池」, "battery"): the
-    sentiment of the clause that holds it — or of the whole review, when that clause holds no
-    opinion (「这款电池，用了一个月，非常满意」); ``review[start:end]`` is the term as written."""
+    """The opinion about an aspect term the caller asked about (「电池」, "battery").
+
+    With an aspect-term model trained on the shop's annotated reviews, the model's verdict on
+    (review, term); without one, the sentiment of the clause that holds the term — or of the
+    whole review, when that clause holds no opinion (「这款电池，用了一个月，非常满意」).
+    ``review[start:end]`` is the term as written. A term the review does not contain is still
+    answered when it names a taxonomy aspect the review talks about ("quality" of
+    「做工很好」; ``start:end`` is then that opinion's evidence), or when the trained model
+    learned it as one of the shop's aspect categories (the whole review is the evidence).
+    """
 
     term: str
     polarity: str
@@ -323,8 +331,9 @@ class ReviewAnalyzer:
     def __init__(self, sentiment: TextClassifier | None = None,
                  taxonomy: AspectTaxonomy | None = None, lexicon: Lexicon | None = None,
                  model_weight: float = 0.3, band: float = 0.3, clause_model: bool = False,
-                 negative_weight: float = 1.5):
+                 negative_weight: float = 1.5, aspect_model: PairClassifier | None = None):
         self.sentiment = sentiment
+        self.aspect_model = aspect_model
         self.taxonomy = taxonomy
         self.lexicon = lexicon
         self.model_weight = model_weight
@@ -359,9 +368,66 @@ class ReviewAnalyzer:
             self.sentiment.fit(texts, y)
         return self
 
+    def fit_terms(self, texts, terms, labels, holdout: float = 0.2,
+                  seed: int = 0) -> ReviewAnalyzer:
+        """Fit the aspect-term model on the shop's annotated reviews, one row per (review,
+        term, polarity); it then judges the ``terms`` asked of :meth:`analyze`. A term may be
+        an aspect category the review does not contain ("quality" of 「做工很好」). Without a
+        model set, an :class:`~shopmind.reviews.absa.AspectTermClassifier`.
+
+        With ``holdout`` > 0, that share of the reviews (all terms of a review together) is
+        held out first: the analyzer with a model fitted on the rest and the analyzer without
+        one judge their terms, the scores go to ``term_validation_``, and the model (refitted
+        on every row) is kept only if it judged better — on reviews written the way the
+        lexicon reads, the lexicon can be the better judge.
+        """
+        from shopmind.reviews.absa import AspectTermClassifier
+
+        texts = as_texts(texts)
+        terms = np.array([t.strip() for t in as_texts(terms, "terms")], dtype=object)
+        y = to_polarity(labels)
+        if not len(texts) == len(terms) == len(y):
+            raise DataError(f"{len(texts)} texts, {len(terms)} terms and {len(y)} labels; "
+                            "give one term and one label per text")
+        if not all(terms):
+            raise DataError(f"the aspect term at row {terms.tolist().index('')} is empty")
+        if len(set(y)) < 2:
+            raise DataError("the aspect labels have a single polarity; the model needs two")
+        model = self.aspect_model or AspectTermClassifier()
+        texts = np.array(texts, dtype=object)
+        self.aspect_model, self.term_validation_ = None, {}
+        reviews = sorted(set(texts))
+        draw = dict(zip(reviews, np.random.default_rng(seed).random(len(reviews)), strict=True))
+        held = np.array([draw[t] < holdout for t in texts], dtype=bool)
+        if held.any() and len(set(y[~held])) >= 2:
+            lexicon = self._term_scores(texts[held], terms[held], y[held])
+            self.aspect_model = model.fit(texts[~held], terms[~held], y[~held])
+            trained = self._term_scores(texts[held], terms[held], y[held])
+            self.aspect_model = None
+            self.term_validation_ = {"pairs": int(held.sum()),
+                                     **{f"model_{k}": v for k, v in trained.items()},
+                                     **{f"lexicon_{k}": v for k, v in lexicon.items()}}
+            if trained["accuracy"] <= lexicon["accuracy"]:
+                return self
+        self.aspect_model = model.fit(texts, terms, y)
+        return self
+
+    def _term_scores(self, texts, terms, y) -> dict[str, float]:
+        """Accuracy and macro-F1 of :meth:`judge_terms` (a term left unjudged is wrong)."""
+        from shopmind.evaluate import accuracy, macro_f1
+
+        said = self.judge_terms(texts, terms)
+        got = np.array([o.polarity if o else "unjudged" for o in said], dtype=object)
+        return {"accuracy": round(accuracy(y, got), 4),
+                "macro_f1": round(macro_f1(y, got, labels=sorted(set(y))), 4)}
+
     @property
     def fitted(self) -> bool:
         return self.sentiment is not None and hasattr(self.sentiment, "classes_")
+
+    @property
+    def terms_fitted(self) -> bool:
+        return self.aspect_model is not None and hasattr(self.aspect_model, "classes_")
 
     def _vocabulary(self) -> PhraseMatcher[_Entry]:
         if self._matcher is None:
@@ -377,8 +443,8 @@ class ReviewAnalyzer:
         ``n_jobs`` > 1 splits a large batch over that many forked processes (one per core).
         ``categories``: each review's product category (or None), as given to ``fit``.
         ``terms``: aspect terms to judge in every review, the shop's own words or the
-        customer's (「电池」, "battery life"); each one a review contains (case-insensitive, the
-        first occurrence) is given the sentiment of its clause in the analysis's ``terms``.
+        customer's (「电池」, "battery life"), or taxonomy aspects by name ("quality"); each
+        one a review speaks of is judged in the analysis's ``terms`` (see :class:`TermOpinion`).
         """
         texts = as_texts(texts)
         categories = as_categories(categories, len(texts))
@@ -387,8 +453,9 @@ class ReviewAnalyzer:
             if not all(asked):
                 raise DataError("an aspect term is empty; give the words to look for")
             analyses = self.analyze(texts, n_jobs, categories)
+            said = iter(self._judge([(a, t) for a in analyses for t in asked]))
             for analysis in analyses:
-                analysis.terms = _term_opinions(analysis, asked)
+                analysis.terms = [o for o in (next(said) for _ in asked) if o is not None]
             return analyses
         if n_jobs > 1 and len(texts) >= 200 * n_jobs:
             return _analyze_in_processes(self, texts, n_jobs, categories)
@@ -474,6 +541,51 @@ class ReviewAnalyzer:
         return ReviewAnalysis(text, detect_language(text), POLARITIES[int(np.argmax(doc_proba))],
                               round(score, 4), proba, clause_rows, mentions)
 
+    def judge_terms(self, texts, terms) -> list[TermOpinion | None]:
+        """Each review's opinion about its own aspect term (the SemEval task): one term per
+        text; None where the review does not speak of it (see :class:`TermOpinion`)."""
+        texts = as_texts(texts)
+        terms = [t.strip() for t in as_texts(terms, "terms")]
+        if len(texts) != len(terms):
+            raise DataError(f"{len(texts)} texts but {len(terms)} terms; give one term per text")
+        if not all(terms):
+            raise DataError(f"the aspect term at row {terms.index('')} is empty")
+        return self._judge(list(zip(self.analyze(texts), terms, strict=True)))
+
+    def _judge(self, asked: list[tuple[ReviewAnalysis, str]]) -> list[TermOpinion | None]:
+        taxonomy = self.taxonomy or default_taxonomy()
+        names = {k.lower(): a.name for a in taxonomy for k in (a.name, a.zh, a.en)}
+        knows = getattr(self.aspect_model, "knows_category", lambda _: False)
+        out: list[TermOpinion | None] = []
+        for_model: list[tuple[str, TermOpinion, str]] = []  # (review, opinion, its evidence)
+        for analysis, term in asked:
+            opinion, clause = _clause_opinion(analysis, term)
+            if clause is not None:
+                for_model.append((analysis.text, opinion, clause.text))
+            elif term.lower() in names:  # an aspect asked by name: what the review says of it
+                opinion = next((TermOpinion(term, m.polarity, m.score, m.evidence, m.start, m.end)
+                                for m in analysis.aspects if m.aspect == names[term.lower()]),
+                               None)
+                if opinion is not None and knows(term):
+                    for_model.append((analysis.text, opinion, opinion.evidence))
+            elif knows(term) and self.terms_fitted:
+                # a category of the shop's (「排队时间」), learned by the model and unknown to
+                # the taxonomy, which cannot tell whether a review speaks of it: the model does
+                opinion = TermOpinion(term, "neutral", 0.0, analysis.text, 0, len(analysis.text))
+                for_model.append((analysis.text, opinion, analysis.text))
+            out.append(opinion)
+        if self.terms_fitted and for_model:
+            # the trained model judges every term in a text, and aspects asked by a name it
+            # was trained on as a category; the rest keep the lexicon's verdict
+            raw = self.aspect_model.predict_proba([r for r, _, _ in for_model],
+                                                  [o.term for _, o, _ in for_model])
+            for (_, opinion, evidence), p in zip(
+                    for_model, polarity_proba(self.aspect_model.classes_, raw), strict=True):
+                opinion.polarity = POLARITIES[int(np.argmax(p))]
+                opinion.score = round(float(p[2] - p[0]), 4)
+                opinion.evidence = evidence
+        return out
+
     def _blend(self, lexicon: float, has_lexicon: bool, model: float | None) -> float:
         if model is None:
             return lexicon if has_lexicon else 0.0
@@ -522,20 +634,23 @@ class ReviewAnalyzer:
 
     # -- persistence
     def save(self, path: str | Path) -> Path:
-        """A directory: ``analyzer.json`` (taxonomy, lexicon, settings) and the sentiment model."""
+        """A directory: ``analyzer.json`` (taxonomy, lexicon, settings), the sentiment model
+        and the aspect-term model."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        model_file = None
-        if self.fitted:
-            model_file = type(self.sentiment).__name__ + ".model"
-            self.sentiment.save(path / model_file)
+
+        def saved(model, role: str) -> dict:
+            cls = type(model)
+            file = f"{role}-{cls.__name__}.model"
+            model.save(path / file)
+            return {"class": f"{cls.__module__}.{cls.__name__}", "file": file}
+
         spec = {"format": 1, "model_weight": self.model_weight, "band": self.band,
                 "clause_model": self.clause_model, "negative_weight": self.negative_weight,
                 "taxonomy": (self.taxonomy or default_taxonomy()).to_dict(),
                 "lexicon": (self.lexicon or default_lexicon()).to_dict(),
-                "sentiment": None if model_file is None else {
-                    "class": f"{type(self.sentiment).__module__}.{type(self.sentiment).__name__}",
-                    "file": model_file}}
+                "sentiment": saved(self.sentiment, "sentiment") if self.fitted else None,
+                "aspect_terms": saved(self.aspect_model, "aspect") if self.terms_fitted else None}
         (path / "analyzer.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1),
                                             encoding="utf-8")
         return path
@@ -548,12 +663,12 @@ class ReviewAnalyzer:
             raise NotFittedError(f"no review analyzer at {path}; train one with "
                                  f"`shopmind reviews train` or ReviewAnalyzer().fit(...).save()")
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
-        sentiment = None
-        if spec.get("sentiment"):
-            sentiment = _load_classifier(spec["sentiment"]["class"], path / spec["sentiment"]["file"])
-        return cls(sentiment, AspectTaxonomy.from_dict(spec["taxonomy"]),
+        models = {role: _load_classifier(spec[role]["class"], path / spec[role]["file"])
+                  if spec.get(role) else None for role in ("sentiment", "aspect_terms")}
+        return cls(models["sentiment"], AspectTaxonomy.from_dict(spec["taxonomy"]),
                    Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"],
-                   spec.get("clause_model", False), spec.get("negative_weight", 1.5))
+                   spec.get("clause_model", False), spec.get("negative_weight", 1.5),
+                   models["aspect_terms"])
 
 
 _WORKER: ReviewAnalyzer | None = None
@@ -566,20 +681,19 @@ def _reads_categories(model) -> bool:
     return "categories" in inspect.signature(model.predict_proba).parameters
 
 
-def _term_opinions(analysis: ReviewAnalysis, terms: list[str]) -> list[TermOpinion]:
-    out = []
-    for term in terms:
-        # a case-blind search on the text itself: lower-casing can change a text's length
-        found = re.search(re.escape(term), analysis.text, re.IGNORECASE)
-        clause = next((c for c in analysis.clauses if c.start <= found.start() < c.end),
-                      None) if found else None
-        if clause is None:
-            continue
-        # a clause that says nothing of the term leaves the review to speak for it
-        said = analysis if clause.score == 0 else clause
-        out.append(TermOpinion(term, said.polarity, said.score, said.text, found.start(),
-                               found.end()))
-    return out
+def _clause_opinion(analysis: ReviewAnalysis,
+                    term: str) -> tuple[TermOpinion | None, ClauseSentiment | None]:
+    """The term's first occurrence (a case-blind search on the text itself: lower-casing can
+    change a text's length) judged by its clause, or by the review where the clause says
+    nothing of it; with the clause that holds it."""
+    found = re.search(re.escape(term), analysis.text, re.IGNORECASE)
+    clause = next((c for c in analysis.clauses if c.start <= found.start() < c.end),
+                  None) if found else None
+    if clause is None:
+        return None, None
+    said = analysis if clause.score == 0 else clause
+    return TermOpinion(term, said.polarity, said.score, said.text, found.start(),
+                       found.end()), clause
 
 
 def _analyze_chunk(chunk: tuple[list[str], list[str | None] | None]) -> list[ReviewAnalysis]:

@@ -39,8 +39,10 @@ class AnalyzeIn(BaseModel):
     terms: Annotated[list[Annotated[str, StringConstraints(
         strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00]*$")]],
         Field(min_length=1, max_length=50, description="aspect terms to judge in every review "
-              "('battery', '电池'): each one a review contains gets the sentiment of its clause "
-              "(of the review, when that clause holds no opinion)")
+              "('battery', '电池'), or taxonomy aspects by name ('quality'): each one a review "
+              "speaks of is judged by the aspect-term model trained on the shop's annotated "
+              "reviews where it judged them better, else by the sentiment of its clause (of the "
+              "review, when that clause holds no opinion)")
     ] | None = None
 
     @model_validator(mode="after")
@@ -107,7 +109,7 @@ class Analysis(BaseModel):
     clauses: list[ClauseOut]
     aspects: list[AspectOpinion]
     terms: list[TermOut] = Field(default_factory=list, description="the asked terms the "
-                                 "review contains")
+                                 "review speaks of")
 
 
 class ModelRef(BaseModel):
