@@ -138,7 +138,9 @@ def test_models_page_shows_training_curves_and_text_models(shop, browser, screen
     assert "sasrec" in caption and "training loss" in caption
     points = page.locator("[data-testid=chart-curves] circle").count()
     assert points == len([p for p in sasrec["curve"] if "valid_ndcg@10" in p])
-    page.wait_for_selector("[data-testid=chart-text-metrics] rect.bar >> nth=3")
+    page.wait_for_selector("[data-testid=chart-text-metrics] rect.bar >> nth=5")
+    # the demo's aspect annotations: the trained model and the lexicon, side by side
+    assert "aspects: lexicon" in page.inner_text("[data-testid=chart-text-metrics]")
     serving = page.inner_text("[data-testid=text-serving]")
     assert "search: product-search" in serving and "reviews: review-analyzer" in serving
     page.screenshot(path=str(screenshots / "models-curves.png"), full_page=True)

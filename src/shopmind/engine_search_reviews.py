@@ -202,8 +202,13 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")
+    protocol = f"{REVIEWS_PROTOCOL}; labels from {source}"
+    if "aspect_model_accuracy" in metrics:
+        protocol += ("; aspect terms: a fifth of the annotated reviews held out, judged with and "
+                     "without the trained model, which serves only if it judged better "
+                     f"({'it does' if analyzer.terms_fitted else 'the lexicon serves'})")
     return TrainedModel("review-analyzer", path, metrics, fit_seconds,
-                        extra={"protocol": f"{REVIEWS_PROTOCOL}; labels from {source}"})
+                        extra={"protocol": protocol})
 
 
 def pack_analyzer(analyzer, archive: str | Path) -> Path:

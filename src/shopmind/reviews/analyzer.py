@@ -568,7 +568,7 @@ class ReviewAnalyzer:
                                None)
                 if opinion is not None and knows(term):
                     for_model.append((analysis.text, opinion, opinion.evidence))
-            elif knows(term) and self.terms_fitted:
+            elif knows(term):
                 # a category of the shop's (「排队时间」), learned by the model and unknown to
                 # the taxonomy, which cannot tell whether a review speaks of it: the model does
                 opinion = TermOpinion(term, "neutral", 0.0, analysis.text, 0, len(analysis.text))

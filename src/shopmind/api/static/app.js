@@ -203,7 +203,9 @@ function drawCurves(versions) {
 }
 
 const TEXT_METRICS = {search: [["ndcg@10", "search ndcg@10"], ["ndcg@10_keyword", "BM25 only"]],
-                      reviews: [["accuracy", "reviews accuracy"], ["macro_f1", "reviews macro-F1"]]};
+                      reviews: [["accuracy", "reviews accuracy"], ["macro_f1", "reviews macro-F1"],
+                                ["aspect_model_accuracy", "aspects: model"],
+                                ["aspect_lexicon_accuracy", "aspects: lexicon"]]};
 
 function drawTextModels(status) {
   const caps = status.capabilities.filter((c) => TEXT_METRICS[c.capability] && c.serving);
