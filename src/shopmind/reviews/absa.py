@@ -8,10 +8,11 @@ into a logistic regression. A fine-tuned transformer
 :class:`~shopmind.reviews.base.PairClassifier` contract and is stronger where an encoder for
 the language exists.
 
-The term is found in the sentence case-insensitively (the first occurrence); a sentence may
-instead hold the marker ``$T$`` where the term stands, as SemEval files do. A term that is not in
-the sentence is an aspect category (ASAP's 「service wait time」 over a Chinese review): the
-sentence's words are then crossed with it, so each category learns which words speak of it.
+The term is found in the sentence case-insensitively (as a whole word where it stands as one);
+a sentence may instead hold the marker ``$T$`` where the term stands, as SemEval files do. A
+term that is not in the sentence is an aspect category (ASAP's 「service wait time」 over a
+Chinese review): the sentence's words are then crossed with it, so each category learns which
+words speak of it.
 
 >>> clf = AspectTermClassifier(C=1.0)
 >>> texts = ["the battery is great but the screen is awful"] * 4 + ["great screen, awful battery"] * 4
@@ -39,7 +40,7 @@ from shopmind.data.model_files import (
 from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.analyzer import lexicon_score, opinion_words
 from shopmind.reviews.base import as_texts
-from shopmind.reviews.clauses import split_clauses, units
+from shopmind.reviews.clauses import find_term, split_clauses, units
 
 __all__ = ["AspectTermClassifier", "locate_term", "MARKER"]
 
@@ -51,8 +52,9 @@ _NEGATORS = {"not", "no", "never", "nt", "dont", "doesnt", "didnt", "isnt", "was
 
 
 def locate_term(text: str, term: str) -> tuple[str, int, int]:
-    """(sentence, start, end) of the aspect term: at the ``$T$`` marker, else its first
-    case-insensitive occurrence, else (not found) an empty span at the end.
+    """(sentence, start, end) of the aspect term: at the ``$T$`` marker, else where
+    :func:`~shopmind.reviews.clauses.find_term` finds it, else (not found) an empty span at
+    the end.
 
     >>> locate_term("the $T$ is slow", "battery")
     ('the battery is slow', 4, 11)
@@ -62,10 +64,8 @@ def locate_term(text: str, term: str) -> tuple[str, int, int]:
     if MARKER in text:
         start = text.index(MARKER)
         return text.replace(MARKER, term, 1).replace(MARKER, term), start, start + len(term)
-    start = text.lower().find(term.lower()) if term else -1
-    if start < 0:
-        return text, len(text), len(text)
-    return text, start, start + len(term)
+    span = find_term(text, term)
+    return (text, *span) if span else (text, len(text), len(text))
 
 
 class _Sentence:

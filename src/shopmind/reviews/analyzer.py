@@ -40,7 +40,14 @@ from shopmind.reviews.base import (
     to_polarity,
 )
 from shopmind.reviews.category_features import as_categories
-from shopmind.reviews.clauses import Match, PhraseMatcher, phrase_key, split_clauses, units
+from shopmind.reviews.clauses import (
+    Match,
+    PhraseMatcher,
+    find_term,
+    phrase_key,
+    split_clauses,
+    units,
+)
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
 from shopmind.text.language import detect_language
@@ -683,17 +690,15 @@ def _reads_categories(model) -> bool:
 
 def _clause_opinion(analysis: ReviewAnalysis,
                     term: str) -> tuple[TermOpinion | None, ClauseSentiment | None]:
-    """The term's first occurrence (a case-blind search on the text itself: lower-casing can
-    change a text's length) judged by its clause, or by the review where the clause says
-    nothing of it; with the clause that holds it."""
-    found = re.search(re.escape(term), analysis.text, re.IGNORECASE)
-    clause = next((c for c in analysis.clauses if c.start <= found.start() < c.end),
-                  None) if found else None
+    """The term where it stands (:func:`~shopmind.reviews.clauses.find_term`) judged by its
+    clause, or by the review where the clause says nothing of it; with the clause."""
+    span = find_term(analysis.text, term)
+    clause = next((c for c in analysis.clauses if c.start <= span[0] < c.end),
+                  None) if span else None
     if clause is None:
         return None, None
     said = analysis if clause.score == 0 else clause
-    return TermOpinion(term, said.polarity, said.score, said.text, found.start(),
-                       found.end()), clause
+    return TermOpinion(term, said.polarity, said.score, said.text, *span), clause
 
 
 def _analyze_chunk(chunk: tuple[list[str], list[str | None] | None]) -> list[ReviewAnalysis]:

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["Clause", "split_clauses", "units", "PhraseMatcher", "Match"]
+__all__ = ["Clause", "split_clauses", "units", "find_term", "PhraseMatcher", "Match"]
 
 T = TypeVar("T")
 
@@ -117,6 +117,25 @@ def units(text: str, start: int = 0, end: int | None = None) -> list[tuple[str, 
     """
     end = len(text) if end is None else end
     return [(_norm(m.group()), m.start(), m.end()) for m in _UNIT.finditer(text, start, end)]
+
+
+def find_term(text: str, term: str) -> tuple[int, int] | None:
+    """Where ``term`` first stands in ``text`` as a whole word, case-blind ("food" in "the
+    food", not in "seafood"), else where it first occurs at all (Chinese has no word
+    boundaries); None when it does not. The search runs on the text itself: lower-casing can
+    change a text's length, and with it the span.
+
+    >>> find_term("Seafood lovers: the FOOD is great", "food")
+    (20, 24)
+    >>> find_term("电池很耐用", "电池"), find_term("ok", "battery")
+    ((0, 2), None)
+    """
+    if not term:
+        return None
+    quoted = re.escape(term)
+    found = (re.search(rf"(?<!\w){quoted}(?!\w)", text, re.IGNORECASE)
+             or re.search(quoted, text, re.IGNORECASE))
+    return found.span() if found else None
 
 
 def phrase_key(phrase: str) -> tuple[str, ...]:
