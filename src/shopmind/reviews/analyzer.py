@@ -390,18 +390,14 @@ class ReviewAnalyzer:
         """
         from shopmind.reviews.absa import AspectTermClassifier
 
-        texts = as_texts(texts)
-        terms = np.array([t.strip() for t in as_texts(terms, "terms")], dtype=object)
+        texts, terms = _text_term_rows(texts, terms)
         y = to_polarity(labels)
-        if not len(texts) == len(terms) == len(y):
-            raise DataError(f"{len(texts)} texts, {len(terms)} terms and {len(y)} labels; "
-                            "give one term and one label per text")
-        if not all(terms):
-            raise DataError(f"the aspect term at row {terms.tolist().index('')} is empty")
+        if len(y) != len(texts):
+            raise DataError(f"{len(texts)} texts but {len(y)} labels; give one label per text")
         if len(set(y)) < 2:
             raise DataError("the aspect labels have a single polarity; the model needs two")
         model = self.aspect_model or AspectTermClassifier()
-        texts = np.array(texts, dtype=object)
+        texts, terms = np.array(texts, dtype=object), np.array(terms, dtype=object)
         self.aspect_model, self.term_validation_ = None, {}
         reviews = sorted(set(texts))
         draw = dict(zip(reviews, np.random.default_rng(seed).random(len(reviews)), strict=True))
@@ -551,12 +547,7 @@ class ReviewAnalyzer:
     def judge_terms(self, texts, terms) -> list[TermOpinion | None]:
         """Each review's opinion about its own aspect term (the SemEval task): one term per
         text; None where the review does not speak of it (see :class:`TermOpinion`)."""
-        texts = as_texts(texts)
-        terms = [t.strip() for t in as_texts(terms, "terms")]
-        if len(texts) != len(terms):
-            raise DataError(f"{len(texts)} texts but {len(terms)} terms; give one term per text")
-        if not all(terms):
-            raise DataError(f"the aspect term at row {terms.index('')} is empty")
+        texts, terms = _text_term_rows(texts, terms)
         return self._judge(list(zip(self.analyze(texts), terms, strict=True)))
 
     def _judge(self, asked: list[tuple[ReviewAnalysis, str]]) -> list[TermOpinion | None]:
@@ -686,6 +677,16 @@ def _reads_categories(model) -> bool:
     import inspect
 
     return "categories" in inspect.signature(model.predict_proba).parameters
+
+
+def _text_term_rows(texts, terms) -> tuple[list[str], list[str]]:
+    """(texts, stripped terms), one term per text, none empty."""
+    texts, terms = as_texts(texts), [t.strip() for t in as_texts(terms, "terms")]
+    if len(texts) != len(terms):
+        raise DataError(f"{len(texts)} texts but {len(terms)} terms; give one term per text")
+    if not all(terms):
+        raise DataError(f"the aspect term at row {terms.index('')} is empty")
+    return texts, terms
 
 
 def _clause_opinion(analysis: ReviewAnalysis,
