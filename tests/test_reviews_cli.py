@@ -61,3 +61,28 @@ def test_train_then_insight_on_the_demo_shop(tmp_path, monkeypatch):
     assert read.exit_code == 0, read.output
     assert json.loads(read.output)[0]["polarity"] == "negative"
     get_settings.cache_clear()
+
+
+def test_train_reviews_and_search_into_the_registry(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPMIND_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    db = f"sqlite:///{tmp_path}/shop.db"
+    empty = runner.invoke(app, ["train", "reviews", "--db", db])
+    assert empty.exit_code == 2 and "nothing trained: fewer than 20 labelled reviews" in empty.output
+    Store(db).ingest(generate_demo_shop(seed=2, n_users=300).batch())
+    trained = runner.invoke(app, ["train", "reviews", "--db", db, "--json"])
+    assert trained.exit_code == 0, trained.output
+    outcome = json.loads(trained.output)
+    assert outcome["status"] == "promoted" and outcome["serving"] == 1
+    assert {"macro_f1", "aspect_model_accuracy", "aspect_lexicon_accuracy"} <= set(outcome["metrics"])
+    again = runner.invoke(app, ["train", "reviews", "--db", db])
+    assert again.exit_code == 0 and "version 2" in again.output and "aspect_pairs" in again.output
+    search = runner.invoke(app, ["train", "search", "--db", db, "--encoder", "hashing"])
+    assert search.exit_code == 0 and "ndcg@10" in search.output
+    # `reviews analyze` answers with the serving version: the aspect asked by name is judged
+    read = runner.invoke(app, ["reviews", "analyze", "做工很好，但是物流太慢了", "--term", "物流",
+                               "--json"])
+    assert read.exit_code == 0, read.output
+    assert [(t["term"], t["polarity"]) for t in json.loads(read.output)[0]["terms"]] == [
+        ("物流", "negative")]
+    get_settings.cache_clear()

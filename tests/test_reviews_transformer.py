@@ -131,3 +131,22 @@ def test_an_ensemble_averages_models_that_stopped_on_different_dev_rows(tiny_mod
                        atol=1e-6)
     with pytest.raises(DataError, match="ensemble"):
         TransformerPairClassifier(model=tiny_model, ensemble=0).fit(texts, terms, labels)
+
+
+def test_the_analyzer_serves_a_fine_tuned_aspect_model(tiny_model, tmp_path):
+    from shopmind.reviews import ReviewAnalyzer
+
+    texts = [t.replace("$T$", term) for t, term in
+             zip(_TEXTS * 8, ["screen", "battery", "keyboard", "price"] * 8)]
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    net = TransformerPairClassifier(model=tiny_model, epochs=8, lr=3e-3, batch_size=8,
+                                    max_length=32, warmup=0.0, threads=1)
+    analyzer = ReviewAnalyzer(aspect_model=net).fit_terms(texts, terms, labels, holdout=0)
+    loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "analyzer"))
+    assert isinstance(loaded.aspect_model, TransformerPairClassifier)
+    judged = loaded.judge_terms(texts, terms)
+    assert np.mean([o.polarity == y for o, y in zip(judged, labels)]) >= 0.9
+    expected = net.predict_proba(texts, terms)
+    got = [o.score for o in judged]
+    assert np.allclose(got, expected[:, 1] - expected[:, 0], atol=1e-3)  # classes: neg, pos

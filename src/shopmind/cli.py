@@ -569,10 +569,13 @@ def _register_finetune() -> None:
 _register_finetune()
 
 
-# recommendations (train / evaluate recommend, recommend, similar): bodies in shopmind.cli_recommend
+# recommendations (train / evaluate recommend, recommend, similar): bodies in shopmind.cli_recommend;
+# train search / reviews into the registry: shopmind.cli_train_text
 def _register_recommend() -> None:
-    from shopmind.cli_recommend import register
+    from shopmind.cli_recommend import register, train_app
+    from shopmind.cli_train_text import register as register_text
 
+    register_text(train_app)
     register(app)
 
 

@@ -258,8 +258,10 @@ def register_capability(registry: ModelRegistry, capability: str, trained, *,
 
 
 def train_search_and_reviews(store, settings: Settings, *, registry: ModelRegistry | None = None,
-                             encoder=None, reason: str = "", console=None) -> dict:
-    """Train search and the review analyzer on the store and version both in the registry.
+                             encoder=None, reason: str = "", console=None,
+                             capabilities: tuple[str, ...] = (SEARCH, REVIEWS)) -> dict:
+    """Train search and the review analyzer (or those of ``capabilities``) on the store and
+    version them in the registry.
 
     Returns ``{capability: outcome}``; a capability that cannot be trained (no items, too few
     labelled reviews) or whose training fails gets ``status: skipped`` / ``failed`` and leaves
@@ -281,6 +283,8 @@ def train_search_and_reviews(store, settings: Settings, *, registry: ModelRegist
                 store, settings, encoder=encoder, out_dir=staging)),
                                     (REVIEWS, lambda: train_reviews(store, settings,
                                                                     out_dir=staging))):
+            if capability not in capabilities:
+                continue
             if capability == SEARCH and not counts.get("items"):
                 outcomes[capability] = {"status": "skipped", "reason": "the store has no items"}
                 continue
