@@ -425,52 +425,35 @@ def reviews_train(
                        ] = 0.1,
     db: DbOption = None,
 ) -> None:
-    """Train the review sentiment model on the store's reviews (labels, else star ratings),
-    report held-out accuracy, then refit on all reviews and save the analyzer; reviews with
-    aspect annotations train the model that judges the terms asked of `reviews analyze`."""
-    import numpy as np
+    """Train the review analyzer as `shopmind train reviews` does (sentiment from labels, else
+    star ratings; the aspect-term model from reviews annotated with aspects; each measured on
+    the held-out share, then refitted on all) and save it in a folder instead of the registry."""
+    import tempfile
 
-    from shopmind.engine_search_reviews import fit_aspect_terms, labelled_aspects, labelled_reviews
-    from shopmind.evaluate import classification_metrics
-    from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
+    from shopmind.engine_search_reviews import train_reviews, unpack_analyzer
 
-    with _friendly_errors():
-        store = _store(db)
-        texts, y, categories, source = labelled_reviews(store)
-        if len(texts) < 20:
-            raise typer.BadParameter(f"only {len(texts)} usable reviews in the store; import "
-                                     "reviews with text and a label or rating first")
-        rng = np.random.default_rng(0)
-        held = rng.random(len(texts)) < holdout
-        metrics = None
+    with _friendly_errors(), tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        if 0 < held.sum() < len(texts):
-            with console.status(f"training on {(~held).sum():,} reviews ({source}), "
-                                f"evaluating on {held.sum():,}"):
-                model = NgramSentimentClassifier().fit(
-                    [t for t, h in zip(texts, held) if not h], y[~held],
-                    categories=[c for c, h in zip(categories, held) if not h])
-                predicted = model.predict([t for t, h in zip(texts, held) if h],
-                                          categories=[c for c, h in zip(categories, held) if h])
-                metrics = classification_metrics(y[held], predicted)
-        with console.status(f"training on all {len(texts):,} reviews"):
-            analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y,
-                                                                      categories=categories)
-        pairs = labelled_aspects(store)
-        with console.status(f"training on {len(pairs):,} annotated aspect terms"):
-            aspects = fit_aspect_terms(analyzer, pairs, holdout, seed=0)
+        with console.status("training the review analyzer"):
+            store = _store(db)
+            trained = train_reviews(store, store.settings, holdout=holdout, out_dir=tmp)
+        if trained is None:
+            raise typer.BadParameter("fewer than 20 usable reviews in the store; import reviews "
+                                     "with text and a label or rating first")
+        analyzer = unpack_analyzer(trained.path)
         path = analyzer.save(_reviews_model_dir(out))
         elapsed = time.perf_counter() - started
-        summary = {"reviews": len(texts), "labels_from": source, "held_out_metrics": metrics,
-                   "aspect_terms": aspects, "seconds": round(elapsed, 1), "path": str(path)}
+        metrics = trained.metrics
+        summary = {"held_out_metrics": metrics, "protocol": trained.extra["protocol"],
+                   "seconds": round(elapsed, 1), "path": str(path)}
         (path / "metrics.json").write_text(json.dumps(summary, indent=2))
-    if metrics:
+    if "accuracy" in metrics:
         console.print(f"held-out accuracy {metrics['accuracy']:.3f}, macro-F1 "
-                      f"{metrics['macro_f1']:.3f} ({held.sum():,} reviews)")
-    if "aspect_model_accuracy" in aspects:
-        console.print(f"aspect terms: held-out accuracy {aspects['aspect_model_accuracy']:.3f} "
-                      f"by the trained model, {aspects['aspect_lexicon_accuracy']:.3f} by the "
-                      f"lexicon ({aspects['aspect_held_out']:,} terms); judged by the "
+                      f"{metrics['macro_f1']:.3f} ({metrics['held_out']:,} reviews)")
+    if "aspect_model_accuracy" in metrics:
+        console.print(f"aspect terms: held-out accuracy {metrics['aspect_model_accuracy']:.3f} "
+                      f"by the trained model, {metrics['aspect_lexicon_accuracy']:.3f} by the "
+                      f"lexicon ({metrics['aspect_held_out']:,} terms); judged by the "
                       f"{'trained model' if analyzer.terms_fitted else 'lexicon'}")
     console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
 
