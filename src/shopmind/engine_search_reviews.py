@@ -42,7 +42,7 @@ from shopmind.data import schema
 from shopmind.registry import ModelRegistry, decide_promotion
 
 __all__ = ["SEARCH", "REVIEWS", "SEARCH_PROTOCOL", "REVIEWS_PROTOCOL", "train_search",
-           "train_reviews", "labelled_aspects", "fit_aspect_terms", "register_capability",
+           "train_reviews", "labelled_aspects", "register_capability",
            "train_search_and_reviews", "pack_analyzer", "unpack_analyzer", "PRIMARY"]
 
 SEARCH = "search"
@@ -158,7 +158,7 @@ def labelled_aspects(store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["review_id", "text", "term", "polarity"])
 
 
-def fit_aspect_terms(analyzer, pairs: pd.DataFrame, holdout: float, seed: int) -> dict:
+def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, holdout: float, seed: int) -> dict:
     """Fit the analyzer's aspect-term model on the annotated pairs (held out and kept only if
     it judges better than the lexicon: ``ReviewAnalyzer.fit_terms``); its metrics."""
     if len(pairs) < _MIN_REVIEWS or pairs["polarity"].nunique() < 2:
@@ -198,7 +198,7 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
                         if k in ("accuracy", "macro_f1")})
     start = time.perf_counter()
     analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y, categories=categories)
-    metrics.update(fit_aspect_terms(analyzer, labelled_aspects(store), holdout, settings.seed))
+    metrics.update(_fit_aspect_terms(analyzer, labelled_aspects(store), holdout, settings.seed))
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")

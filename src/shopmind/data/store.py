@@ -334,7 +334,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _add_missing_columns(engine: Engine) -> None:
     """Bring a store made by an older shopmind up to date: the columns added since (all of
     them nullable) are added to its tables, empty; nothing stored is touched."""
-
     inspector = inspect(engine)
     with engine.begin() as conn:
         for table in schema.metadata.sorted_tables:
