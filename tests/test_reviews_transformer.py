@@ -150,3 +150,28 @@ def test_the_analyzer_serves_a_fine_tuned_aspect_model(tiny_model, tmp_path):
     expected = net.predict_proba(texts, terms)
     got = [o.score for o in judged]
     assert np.allclose(got, expected[:, 1] - expected[:, 0], atol=1e-3)  # classes: neg, pos
+
+
+def test_the_engine_fits_a_chosen_aspect_model_and_keeps_the_better_judge(tiny_model, tmp_path):
+    from shopmind.config import Settings
+    from shopmind.data.demo import generate_demo_shop
+    from shopmind.data.store import Store
+    from shopmind.engine_search_reviews import aspect_model, train_reviews, unpack_analyzer
+
+    assert isinstance(aspect_model(tiny_model), TransformerPairClassifier)
+    assert aspect_model("ngram") is None
+    with pytest.raises(ConfigError, match="neither 'ngram', 'minilm' nor a local model"):
+        aspect_model(str(tmp_path / "no-such-model"))
+    store = Store(f"sqlite:///{tmp_path}/shop.db")
+    store.ingest(generate_demo_shop(seed=2, n_users=120).batch())
+    trained = train_reviews(store, Settings(), out_dir=tmp_path, aspects=tiny_model)
+    m = trained.metrics
+    assert m["aspect_held_out"] > 0 and 0 <= m["aspect_model_accuracy"] <= 1
+    served = unpack_analyzer(trained.path)
+    # the better judge on the held-out annotated reviews is the one that serves
+    better = m["aspect_model_accuracy"] > m["aspect_lexicon_accuracy"]
+    assert served.terms_fitted == better
+    assert (isinstance(served.aspect_model, TransformerPairClassifier) if better
+            else served.aspect_model is None)
+    assert f"without the trained model ({tiny_model})" in trained.extra["protocol"]
+    store.close()
