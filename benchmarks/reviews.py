@@ -347,9 +347,8 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
 
     # the review analyzer asked about each term, as the service is: untrained (the sentiment
     # of the clause that holds it, by the lexicon; the review's own where the term is not in
-    # it), then with the aspect-term model fitted on the train pairs (kept only where it judged
-    # a held-out fifth of them better than the lexicon did). Where the labels know no neutral,
-    # the sign of the score decides, as in the lexicon's document row.
+    # it), then with the aspect-term model fitted on the train pairs. Where the labels know no
+    # neutral, the sign of the score decides, as in the lexicon's document row.
     truth = _as_polarity(test["label"].to_numpy())
     if truth is not None:
         analyzer = ReviewAnalyzer()
@@ -360,11 +359,8 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         analyzer.fit_terms([t.replace("$T$", a) for t, a in zip(train["text"], train["term"])],
                            train["term"], _as_polarity(train["label"].to_numpy()))
         results.append(_asked_terms_row(row, "shopmind-analyzer-terms-trained", analyzer, test,
-                                        truth, time.perf_counter() - start,
-                                        model_kept=analyzer.terms_fitted,
-                                        validation=analyzer.term_validation_))
-        print(f"   analyzer, trained: {results[-1]['metrics']} (model kept: "
-              f"{analyzer.terms_fitted})", flush=True)
+                                        truth, time.perf_counter() - start))
+        print(f"   analyzer, trained: {results[-1]['metrics']}", flush=True)
 
     if finetune and _mostly_latin(train["text"]):
         from shopmind.reviews import TransformerPairClassifier

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from shopmind.data.batch import Batch
 from shopmind.data.demo import generate_demo_shop
 from shopmind.errors import DataError, NotFittedError
 from shopmind.evaluate import accuracy, expected_calibration_error
@@ -373,9 +374,9 @@ def _jargon_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[str]]
     rng = np.random.default_rng(seed)
     word = {"positive": ["zorky", "totally zorky"], "negative": ["blarg", "kind of blarg"]}
     texts, terms, labels = [], [], []
-    for _ in range(n):
+    for k in range(n):
         b, s = rng.choice(["positive", "negative"], size=2)
-        text = f"The battery is {rng.choice(word[b])}, the screen is {rng.choice(word[s])}."
+        text = f"#{k} The battery is {rng.choice(word[b])}, the screen is {rng.choice(word[s])}."
         texts += [text, text]
         terms += ["battery", "screen"]
         labels += [b, s]
@@ -385,13 +386,13 @@ def _jargon_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[str]]
 def test_a_trained_aspect_model_judges_the_asked_terms(tmp_path):
     texts, terms, labels = _jargon_reviews(150, 0)
     fresh, fresh_terms, truth = _jargon_reviews(50, 1)
-    untrained = ReviewAnalyzer().judge_terms(fresh, fresh_terms)
-    assert {o.polarity for o in untrained} == {"neutral"}  # the lexicon cannot read the jargon
+    untrained = ReviewAnalyzer()
+    assert {o.polarity for o in untrained.judge_terms(fresh, fresh_terms)} == {"neutral"}
+    assert untrained.term_scores(fresh, fresh_terms, truth)["accuracy"] < 0.05
     analyzer = ReviewAnalyzer().fit_terms(texts, terms, labels)
-    check = analyzer.term_validation_
-    assert analyzer.terms_fitted and check["model_accuracy"] > 0.95 > check["lexicon_accuracy"]
-    judged = ReviewAnalyzer.load(analyzer.save(tmp_path / "a")).judge_terms(fresh, fresh_terms)
-    assert np.mean([o.polarity == t for o, t in zip(judged, truth)]) > 0.95
+    loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "a"))
+    assert loaded.terms_fitted and loaded.term_scores(fresh, fresh_terms, truth)["accuracy"] > 0.95
+    judged = loaded.judge_terms(fresh, fresh_terms)
     assert judged[1].evidence.strip() == fresh[1][fresh[1].index("the screen"):].rstrip(".")
     [analysis] = analyzer.analyze(["The screen is blarg, the battery is zorky."],
                                   terms=["battery", "screen", "keyboard"])
@@ -405,26 +406,53 @@ def test_the_trained_model_answers_the_categories_it_learned():
     texts, categories, labels = _category_reviews(200, 0)
     analyzer = ReviewAnalyzer().fit_terms(texts, categories, labels)
     fresh, fresh_categories, truth = _category_reviews(50, 1)
-    judged = analyzer.judge_terms(fresh, fresh_categories)
-    expected = to_polarity(truth)
-    assert np.mean([o.polarity == t for o, t in zip(judged, expected)]) > 0.95
-    assert judged[0].evidence == fresh[0]  # nothing in the review names it: the whole review
+    assert analyzer.term_scores(fresh, fresh_categories, truth)["accuracy"] > 0.95
+    # nothing in the review names the category: the whole review is the evidence
+    assert analyzer.judge_terms(fresh[:1], fresh_categories[:1])[0].evidence == fresh[0]
 
 
-def test_the_lexicon_keeps_judging_where_it_judged_better():
-    # the annotations disagree with the words a fifth of the time: no model can learn more than
-    # the lexicon already reads, so the analyzer keeps the lexicon
-    rng = np.random.default_rng(0)
-    texts, terms, labels = [], [], []
-    for _ in range(300):
+def _annotated_shop(store, texts: list[str], terms: list[str], labels: list[str]) -> None:
+    """A store whose reviews carry the aspect annotations (and a star rating from them)."""
+    aspects: dict[str, dict[str, str]] = {}
+    for text, term, label in zip(texts, terms, labels):
+        aspects.setdefault(text, {})[term] = label
+    stars = {"positive": 5.0, "neutral": 3.0, "negative": 1.0}
+    store.ingest(Batch.from_frames(
+        items=pd.DataFrame({"item_id": ["p"]}),
+        reviews=pd.DataFrame({"item_id": "p", "text": list(aspects),
+                              "rating": [stars[next(iter(a.values()))] for a in aspects.values()],
+                              "aspects": list(aspects.values())})))
+
+
+def _noisy_battery_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:
+    """Reviews the lexicon reads right, annotated against their words a fifth of the time: no
+    model can learn more than the lexicon already reads."""
+    rng = np.random.default_rng(seed)
+    texts, labels = [], []
+    for k in range(n):
         good = rng.random() < 0.5
-        texts.append(f"the battery is {'great' if good else 'terrible'}, I {rng.integers(9)} it")
-        terms.append("battery")
+        texts.append(f"review {k}: the battery is {'great' if good else 'terrible'}")
         labels.append("positive" if good == (rng.random() < 0.8) else "negative")
-    analyzer = ReviewAnalyzer().fit_terms(texts, terms, labels)
-    check = analyzer.term_validation_
-    assert not analyzer.terms_fitted
-    assert check["lexicon_accuracy"] >= check["model_accuracy"]
+    return texts, ["battery"] * n, labels
+
+
+@pytest.mark.parametrize(("reviews", "model_serves"), [
+    (lambda: _jargon_reviews(150, 0), True), (lambda: _noisy_battery_reviews(300, 0), False)])
+def test_the_engine_serves_the_aspect_model_only_where_it_judges_better(reviews, model_serves,
+                                                                        tmp_path):
+    from shopmind.config import Settings
+    from shopmind.data.store import Store
+    from shopmind.engine_search_reviews import train_reviews, unpack_analyzer
+
+    store = Store(f"sqlite:///{tmp_path}/shop.db")
+    _annotated_shop(store, *reviews())
+    trained = train_reviews(store, Settings(), out_dir=tmp_path)
+    m = trained.metrics
+    assert (m["aspect_model_accuracy"] > m["aspect_lexicon_accuracy"]) == model_serves
+    assert unpack_analyzer(trained.path).terms_fitted == model_serves
+    if model_serves:  # the jargon: the lexicon reads none of it
+        assert m["aspect_model_accuracy"] > 0.95 > m["aspect_lexicon_accuracy"]
+    store.close()
 
 
 def test_asked_aspects_by_name_get_what_the_review_says_of_them():

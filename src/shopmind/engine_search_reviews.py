@@ -159,16 +159,33 @@ def labelled_aspects(store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["review_id", "text", "term", "polarity"])
 
 
-def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, holdout: float, seed: int) -> dict:
-    """Fit the analyzer's aspect-term model on the annotated pairs (held out and kept only if
-    it judges better than the lexicon: ``ReviewAnalyzer.fit_terms``); its metrics."""
+def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, held_out: set[str], sentiment,
+                      spec: str) -> dict:
+    """Fit the analyzer's aspect-term model on the annotated pairs if it judges the held-out
+    reviews' terms better than the analyzer without it; the metrics of both. Both are judged as
+    the served analyzer would judge them, with a sentiment model (``sentiment``, or None) that
+    has not seen the held-out reviews: where the lexicon finds no opinion near a term, the
+    review's own verdict speaks for it, and a verdict learned from those reviews would flatter
+    the lexicon."""
+    from shopmind.reviews import ReviewAnalyzer
+
     if len(pairs) < _MIN_REVIEWS or pairs["polarity"].nunique() < 2:
         return {"aspect_pairs": len(pairs)} if len(pairs) else {}
-    analyzer.fit_terms(pairs["text"], pairs["term"], pairs["polarity"], holdout=holdout,
-                       seed=seed)
-    scores = analyzer.term_validation_
-    metrics = {"aspect_pairs": len(pairs), "aspect_held_out": scores.get("pairs", 0)}
-    metrics.update({f"aspect_{k}": v for k, v in scores.items() if k != "pairs"})
+    held = pairs["text"].isin(held_out).to_numpy()
+    metrics = {"aspect_pairs": len(pairs), "aspect_held_out": int(held.sum())}
+    train, test = pairs[~held], pairs[held]
+    if len(test) and train["polarity"].nunique() >= 2:
+        judge = ReviewAnalyzer(sentiment)
+        lexicon = judge.term_scores(test["text"], test["term"], test["polarity"])
+        judge.aspect_model = aspect_model(spec)
+        judge.fit_terms(train["text"], train["term"], train["polarity"])
+        model = judge.term_scores(test["text"], test["term"], test["polarity"])
+        metrics.update({f"aspect_model_{k}": v for k, v in model.items()})
+        metrics.update({f"aspect_lexicon_{k}": v for k, v in lexicon.items()})
+        if model["accuracy"] <= lexicon["accuracy"]:
+            return metrics
+    analyzer.aspect_model = aspect_model(spec)
+    analyzer.fit_terms(pairs["text"], pairs["term"], pairs["polarity"])
     return metrics
 
 
@@ -205,23 +222,27 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
     texts, y, categories, source = labelled_reviews(store)
     if len(texts) < _MIN_REVIEWS or len(set(y.tolist())) < 2:
         return None
-    rng = np.random.default_rng(settings.seed)
-    held = rng.random(len(texts)) < holdout
+    pairs = labelled_aspects(store)
+    # one draw per review text: a review held out for sentiment is held out for its aspects too
+    reviews = sorted(set(texts) | set(pairs["text"]))
+    draw = np.random.default_rng(settings.seed).random(len(reviews))
+    held_out = {t for t, r in zip(reviews, draw, strict=True) if r < holdout}
+    held = np.array([t in held_out for t in texts], dtype=bool)
     metrics: dict = {"reviews": len(texts), "held_out": int(held.sum())}
     def part(values: list, holdout: bool) -> list:
         return [v for v, h in zip(values, held) if h == holdout]
 
+    evaluated = None
     if held.any() and len(set(y[~held].tolist())) >= 2:
-        model = NgramSentimentClassifier().fit(part(texts, False), y[~held],
-                                               categories=part(categories, False))
-        got = model.predict(part(texts, True), categories=part(categories, True))
+        evaluated = NgramSentimentClassifier().fit(part(texts, False), y[~held],
+                                                   categories=part(categories, False))
+        got = evaluated.predict(part(texts, True), categories=part(categories, True))
         scores = classification_metrics(y[held], np.asarray(got, dtype=object))
         metrics.update({k: round(float(v), 4) for k, v in scores.items()
                         if k in ("accuracy", "macro_f1")})
     start = time.perf_counter()
-    analyzer = ReviewAnalyzer(NgramSentimentClassifier(), aspect_model=aspect_model(aspects))
-    analyzer.fit(texts, y, categories=categories)
-    metrics.update(_fit_aspect_terms(analyzer, labelled_aspects(store), holdout, settings.seed))
+    analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y, categories=categories)
+    metrics.update(_fit_aspect_terms(analyzer, pairs, held_out, evaluated, aspects))
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")

@@ -375,19 +375,13 @@ class ReviewAnalyzer:
             self.sentiment.fit(texts, y)
         return self
 
-    def fit_terms(self, texts, terms, labels, holdout: float = 0.2,
-                  seed: int = 0) -> ReviewAnalyzer:
+    def fit_terms(self, texts, terms, labels) -> ReviewAnalyzer:
         """Fit the aspect-term model on the shop's annotated reviews, one row per (review,
         term, polarity); it then judges the ``terms`` asked of :meth:`analyze`. A term may be
         an aspect category the review does not contain ("quality" of 「做工很好」). Without a
-        model set, an :class:`~shopmind.reviews.absa.AspectTermClassifier`.
-
-        With ``holdout`` > 0, that share of the reviews (all terms of a review together) is
-        held out first: the analyzer with a model fitted on the rest and the analyzer without
-        one judge their terms, the scores go to ``term_validation_``, and the model (refitted
-        on every row) is kept only if it judged better — on reviews written the way the
-        lexicon reads, the lexicon can be the better judge.
-        """
+        model set, an :class:`~shopmind.reviews.absa.AspectTermClassifier`. Whether it judges
+        better than the analyzer without it is for :meth:`term_scores` on reviews neither has
+        seen (the engine keeps it only where it does)."""
         from shopmind.reviews.absa import AspectTermClassifier
 
         texts, terms = _text_term_rows(texts, terms)
@@ -396,29 +390,15 @@ class ReviewAnalyzer:
             raise DataError(f"{len(texts)} texts but {len(y)} labels; give one label per text")
         if len(set(y)) < 2:
             raise DataError("the aspect labels have a single polarity; the model needs two")
-        model = self.aspect_model or AspectTermClassifier()
-        texts, terms = np.array(texts, dtype=object), np.array(terms, dtype=object)
-        self.aspect_model, self.term_validation_ = None, {}
-        reviews = sorted(set(texts))
-        draw = dict(zip(reviews, np.random.default_rng(seed).random(len(reviews)), strict=True))
-        held = np.array([draw[t] < holdout for t in texts], dtype=bool)
-        if held.any() and len(set(y[~held])) >= 2:
-            lexicon = self._term_scores(texts[held], terms[held], y[held])
-            self.aspect_model = model.fit(texts[~held], terms[~held], y[~held])
-            trained = self._term_scores(texts[held], terms[held], y[held])
-            self.aspect_model = None
-            self.term_validation_ = {"pairs": int(held.sum()),
-                                     **{f"model_{k}": v for k, v in trained.items()},
-                                     **{f"lexicon_{k}": v for k, v in lexicon.items()}}
-            if trained["accuracy"] <= lexicon["accuracy"]:
-                return self
-        self.aspect_model = model.fit(texts, terms, y)
+        self.aspect_model = (self.aspect_model or AspectTermClassifier()).fit(texts, terms, y)
         return self
 
-    def _term_scores(self, texts, terms, y) -> dict[str, float]:
-        """Accuracy and macro-F1 of :meth:`judge_terms` (a term left unjudged is wrong)."""
+    def term_scores(self, texts, terms, labels) -> dict[str, float]:
+        """Accuracy and macro-F1 of :meth:`judge_terms` against the labels (a term left
+        unjudged counts wrong)."""
         from shopmind.evaluate import accuracy, macro_f1
 
+        y = to_polarity(labels)
         said = self.judge_terms(texts, terms)
         got = np.array([o.polarity if o else "unjudged" for o in said], dtype=object)
         return {"accuracy": round(accuracy(y, got), 4),
