@@ -394,15 +394,20 @@ class ReviewAnalyzer:
         return self
 
     def term_scores(self, texts, terms, labels) -> dict[str, float]:
-        """Accuracy and macro-F1 of :meth:`judge_terms` against the labels (a term left
-        unjudged counts wrong)."""
-        from shopmind.evaluate import accuracy, macro_f1
+        """Accuracy and macro-F1 of :meth:`judge_terms` against the labels; a term left
+        unjudged is a miss (of its class's recall) but not a class of its own."""
+        from shopmind.evaluate import confusion_matrix
 
         y = to_polarity(labels)
         said = self.judge_terms(texts, terms)
         got = np.array([o.polarity if o else "unjudged" for o in said], dtype=object)
-        return {"accuracy": round(accuracy(y, got), 4),
-                "macro_f1": round(macro_f1(y, got, labels=sorted(set(y))), 4)}
+        classes = sorted(set(y))
+        matrix = confusion_matrix(y, got, classes + ["unjudged"])[:, :len(classes)]
+        hits = np.diag(matrix).astype(float)
+        f1 = 2 * hits / np.maximum(matrix.sum(axis=0) + np.bincount(
+            [classes.index(v) for v in y], minlength=len(classes)), 1)
+        return {"accuracy": round(float(hits.sum() / len(y)), 4),
+                "macro_f1": round(float(f1.mean()), 4)}
 
     @property
     def fitted(self) -> bool:
