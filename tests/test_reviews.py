@@ -489,3 +489,18 @@ def test_mentions_frame_columns(shop):
     assert mentions["strength"].between(0, 1).all()
     assert set(mentions["polarity"]) <= set(POLARITIES)
     assert isinstance(mentions, pd.DataFrame)
+
+
+def test_a_packed_analyzer_refuses_paths_that_leave_it(tmp_path):
+    import zipfile
+
+    from shopmind.engine_search_reviews import pack_analyzer, unpack_analyzer
+
+    analyzer = ReviewAnalyzer().fit_terms(*_jargon_reviews(30, 0))
+    assert unpack_analyzer(pack_analyzer(analyzer, tmp_path / "a.zip")).terms_fitted
+    for name in ("../evil.json", "/abs.json", ".hidden/x"):
+        archive = tmp_path / "bad.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr(name, "{}")
+        with pytest.raises(DataError, match="not a packed review analyzer"):
+            unpack_analyzer(archive)

@@ -148,6 +148,12 @@ def test_the_analyzer_serves_a_fine_tuned_aspect_model(tiny_model, tmp_path):
     analyzer = ReviewAnalyzer(aspect_model=net).fit_terms(texts, terms, labels)
     loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "analyzer"))
     assert isinstance(loaded.aspect_model, TransformerPairClassifier)
+    # and as the registry keeps it: one zip archive, the network's folder inside
+    from shopmind.engine_search_reviews import pack_analyzer, unpack_analyzer
+
+    unpacked = unpack_analyzer(pack_analyzer(analyzer, tmp_path / "analyzer.zip"))
+    assert np.allclose([o.score for o in unpacked.judge_terms(texts, terms)],
+                       [o.score for o in loaded.judge_terms(texts, terms)])
     judged = loaded.judge_terms(texts, terms)
     assert np.mean([o.polarity == y for o, y in zip(judged, labels)]) >= 0.9
     expected = net.predict_proba(texts, terms)

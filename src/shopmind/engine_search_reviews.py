@@ -263,8 +263,9 @@ def pack_analyzer(analyzer, archive: str | Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         folder = analyzer.save(Path(tmp) / "analyzer")
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
-            for file in sorted(folder.iterdir()):
-                zf.write(file, file.name)
+            # files in folders too: a fine-tuned transformer saves as a folder of its own
+            for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+                zf.write(file, file.relative_to(folder).as_posix())
     return archive
 
 
@@ -274,10 +275,13 @@ def unpack_analyzer(archive: str | Path):
     from shopmind.reviews import ReviewAnalyzer
 
     with zipfile.ZipFile(archive) as zf, tempfile.TemporaryDirectory() as tmp:
-        for name in zf.namelist():  # flat archive of our own: refuse anything with a path
-            if Path(name).name != name or name.startswith("."):
+        for name in zf.namelist():  # an archive of our own: refuse paths that leave it
+            parts = Path(name).parts
+            if not parts or Path(name).is_absolute() or any(p.startswith(".") for p in parts):
                 raise DataError(f"{archive} holds {name!r}; not a packed review analyzer")
-            (Path(tmp) / name).write_bytes(zf.read(name))
+            target = Path(tmp, *parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(zf.read(name))
         return ReviewAnalyzer.load(tmp)
 
 
