@@ -70,7 +70,8 @@ def locate_term(text: str, term: str) -> tuple[str, int, int]:
 
 class _Sentence:
     """What every aspect of one sentence shares: its units, its sentence-level features, its
-    opinion words and its lexicon score (worked out once, however many aspects it has)."""
+    opinion words, its lexicon score and its clauses (worked out once, however many aspects it
+    has)."""
 
     def __init__(self, sentence: str):
         self.text = sentence
@@ -93,6 +94,7 @@ class _Sentence:
                          for a, _, value in opinion_words(sentence)]
         score, n = lexicon_score(sentence)
         self.lexicon = [score, float(n > 0)]
+        self.clauses = split_clauses(sentence)
 
 
 def _features(sentence: _Sentence, start: int, end: int, term: str,
@@ -115,7 +117,7 @@ def _features(sentence: _Sentence, start: int, end: int, term: str,
         feats.append("a:" + w)
     feats.append("a:" + "_".join(words[first:last]))
     text = sentence.text
-    clause = next((c for c in split_clauses(text) if c.start <= start < c.end), None)
+    clause = next((c for c in sentence.clauses if c.start <= start < c.end), None)
     clause_span = (clause.start, clause.end) if clause else (0, len(text))
     cwords = [u for u, _, _ in units(text, *clause_span)]
     for k, w in enumerate(cwords):

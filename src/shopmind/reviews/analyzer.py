@@ -97,7 +97,7 @@ class TermOpinion:
     term: str
     polarity: str
     score: float  # [-1, 1]
-    evidence: str  # the clause that holds the term (the review, when the review spoke)
+    evidence: str  # the clause that holds the term, the mention of an aspect, or the review
     start: int
     end: int
 
@@ -402,10 +402,11 @@ class ReviewAnalyzer:
         said = self.judge_terms(texts, terms)
         got = np.array([o.polarity if o else "unjudged" for o in said], dtype=object)
         classes = sorted(set(y))
-        matrix = confusion_matrix(y, got, classes + ["unjudged"])[:, :len(classes)]
+        # rows: the true classes ("unjudged" never is one); columns: what was said, unjudged last
+        full = confusion_matrix(y, got, classes + ["unjudged"])[:len(classes)]
+        matrix = full[:, :len(classes)]
         hits = np.diag(matrix).astype(float)
-        f1 = 2 * hits / np.maximum(matrix.sum(axis=0) + np.bincount(
-            [classes.index(v) for v in y], minlength=len(classes)), 1)
+        f1 = 2 * hits / np.maximum(matrix.sum(axis=0) + full.sum(axis=1), 1)
         return {"accuracy": round(float(hits.sum() / len(y)), 4),
                 "macro_f1": round(float(f1.mean()), 4)}
 
@@ -437,9 +438,7 @@ class ReviewAnalyzer:
         texts = as_texts(texts)
         categories = as_categories(categories, len(texts))
         if terms:
-            asked = [t.strip() for t in as_texts(terms, "terms")]
-            if not all(asked):
-                raise DataError("an aspect term is empty; give the words to look for")
+            asked = _clean_terms(terms)
             analyses = self.analyze(texts, n_jobs, categories)
             said = iter(self._judge([(a, t) for a in analyses for t in asked]))
             for analysis in analyses:
@@ -664,13 +663,20 @@ def _reads_categories(model) -> bool:
     return "categories" in inspect.signature(model.predict_proba).parameters
 
 
+def _clean_terms(terms) -> list[str]:
+    """The aspect terms, stripped; none may be empty."""
+    terms = [t.strip() for t in as_texts(terms, "terms")]
+    if not all(terms):
+        raise DataError(f"the aspect term at row {terms.index('')} is empty; give the words to "
+                        "look for")
+    return terms
+
+
 def _text_term_rows(texts, terms) -> tuple[list[str], list[str]]:
     """(texts, stripped terms), one term per text, none empty."""
-    texts, terms = as_texts(texts), [t.strip() for t in as_texts(terms, "terms")]
+    texts, terms = as_texts(texts), _clean_terms(terms)
     if len(texts) != len(terms):
         raise DataError(f"{len(texts)} texts but {len(terms)} terms; give one term per text")
-    if not all(terms):
-        raise DataError(f"the aspect term at row {terms.index('')} is empty")
     return texts, terms
 
 

@@ -94,9 +94,12 @@ class TermOut(BaseModel):
     term: str
     polarity: Literal["positive", "neutral", "negative"]
     score: float = Field(description="-1 (negative) … 1 (positive)")
-    evidence: str = Field(description="the clause that holds the term (the review, when that "
-                          "clause holds no opinion)")
-    start: int = Field(description="text[start:end] is the term as written")
+    evidence: str = Field(description="the clause that holds the term (the review, when the "
+                          "lexicon judged and that clause holds no opinion); for an aspect asked "
+                          "by name, what the review says of it; for a category the trained "
+                          "model learned, the review")
+    start: int = Field(description="text[start:end] is the term as written, or for an aspect "
+                       "asked by name the evidence")
     end: int
 
 
