@@ -30,6 +30,8 @@ def results_table(results_dir: Path) -> str:
             for key in ("fit_seconds", "predict_ms_per_query", "peak_mb"):
                 if key in r:
                     metrics += f", {key} {_value(r[key])}"
+            if (r.get("machine") or {}).get("gpu"):  # timings from a GPU machine say so
+                metrics += f", on {r['machine']['gpu']}"
             lines.append(f"| {doc['benchmark']} | {r.get('dataset', doc['dataset'])} | "
                          f"{r['name']} | {'yes' if r.get('baseline') else ''} | {metrics} |")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ Every dataset found there is run with the same settings — nothing is tuned per
 * ``absa/<name>/`` — aspect sentiment: train/test files of (sentence, aspect term or aspect
   category, polarity). shopmind's aspect-term classifier against a sentence-only logistic
   regression (blind to the aspect) and the majority class; with ``--finetune`` also the
-  packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (LoRA, the term
+  packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (every weight, the term
   quoted in the sentence, mean pooling; ``ENSEMBLE`` models with different seeds, each stopping
   early on its own 10 % of train, averaged).
 
@@ -363,17 +363,14 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         print(f"   analyzer, trained: {results[-1]['metrics']}", flush=True)
 
     if finetune and _mostly_latin(train["text"]):
-        from shopmind.reviews import TransformerPairClassifier
+        from shopmind.reviews import aspect_term_model
 
         start = time.perf_counter()
-        # the recipe of benchmarks/finetune.py (LoRA, its rate chosen on SemEval's dev splits;
-        # 10 % of train held out for early stopping), the term quoted in the sentence, the
-        # encoder read by the mean of its token states (the default pooling), and ENSEMBLE such
-        # models averaged (each stops on its own dev rows)
-        net = TransformerPairClassifier(lora=True, lr=5e-4, epochs=1 if quick else 15,
-                                        batch_size=32, max_length=96, dev_share=0.1,
-                                        patience=2, ensemble=2 if quick else ENSEMBLE,
-                                        threads=threads).fit(
+        # shopmind's recipe (every weight fine-tuned; see aspect_term_model for why), the
+        # term quoted in the sentence, the encoder read by the mean of its token states, and
+        # ENSEMBLE models averaged, each stopping early on its own 10 % of train
+        net = aspect_term_model(epochs=1 if quick else 15, ensemble=2 if quick else ENSEMBLE,
+                                threads=threads).fit(
             train["text"], train["term"], train["label"])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()

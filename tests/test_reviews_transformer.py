@@ -161,6 +161,19 @@ def test_the_analyzer_serves_a_fine_tuned_aspect_model(tiny_model, tmp_path):
     assert np.allclose(got, expected[:, 1] - expected[:, 0], atol=1e-3)  # classes: neg, pos
 
 
+def test_the_aspect_term_recipe_is_one_definition_that_callers_can_adjust(tiny_model):
+    from shopmind.engine_search_reviews import aspect_model
+    from shopmind.reviews import aspect_term_model
+
+    recipe = aspect_term_model(tiny_model).get_params()
+    # every weight trained (the dev splits' choice over LoRA), five models, each its own dev tenth
+    assert (recipe["lora"], recipe["lr"], recipe["ensemble"], recipe["dev_share"]) == (
+        False, 1e-4, 5, 0.1)
+    assert aspect_model(tiny_model).get_params() == recipe  # the engine's is the same recipe
+    quick = aspect_term_model(tiny_model, ensemble=2, epochs=1).get_params()
+    assert quick == {**recipe, "ensemble": 2, "epochs": 1}
+
+
 def test_the_engine_fits_a_chosen_aspect_model_and_keeps_the_better_judge(tiny_model, tmp_path):
     from shopmind.config import Settings
     from shopmind.data.demo import generate_demo_shop

@@ -37,7 +37,11 @@ from shopmind.reviews.lexicon import Lexicon, default_lexicon
 from shopmind.reviews.ngram import NgramSentimentClassifier
 from shopmind.reviews.stacking import StackedSentimentClassifier
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
-from shopmind.reviews.transformer import TransformerClassifier, TransformerPairClassifier
+from shopmind.reviews.transformer import (
+    TransformerClassifier,
+    TransformerPairClassifier,
+    aspect_term_model,
+)
 
 __all__ = [
     "ReviewAnalyzer",
@@ -52,6 +56,7 @@ __all__ = [
     "distillation_set",
     "AspectTermClassifier",
     "TransformerClassifier",
+    "aspect_term_model",
     "TransformerPairClassifier",
     "ReviewInsights",
     "Aspect",
