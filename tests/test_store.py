@@ -172,6 +172,13 @@ def test_review_aspect_annotations_are_stored_in_canonical_form(store):
     assert pd.isna(stored["好用"])
 
 
+def test_ingestion_accepts_the_polarities_the_analyzer_answers():
+    from shopmind.data.validate import ASPECT_POLARITIES
+    from shopmind.reviews import POLARITIES
+
+    assert sorted(ASPECT_POLARITIES) == sorted(POLARITIES)
+
+
 @pytest.mark.parametrize(("aspects", "reason"), [
     ({"battery": "great"}, "the aspect 'battery' has polarity 'great'; use one of positive"),
     ({" ": "positive"}, "an aspect has an empty name"),

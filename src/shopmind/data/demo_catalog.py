@@ -600,7 +600,6 @@ ASPECT_WEIGHTS: dict[str, float] = {
     "quality": 3.0, "logistics": 2.5, "service": 1.2, "price": 1.5, "packaging": 1.0, "fit": 2.5,
     "appearance": 1.5, "performance": 2.0, "authenticity": 0.8, "taste": 2.5,
 }
-POLARITIES = ("positive", "neutral", "negative")
 
 # aspect -> polarity -> (Chinese clauses, English clauses)
 ASPECT_PHRASES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {

@@ -193,6 +193,8 @@ def _complete(clean: pd.DataFrame, entity: str, source: str) -> pd.DataFrame:
     return clean
 
 
+# the analyzer's polarities (shopmind.reviews.POLARITIES), spelt out so that ingestion does not
+# import the model package; a test keeps the two the same
 ASPECT_POLARITIES = ("positive", "neutral", "negative")
 _MAX_TERM = 200
 
