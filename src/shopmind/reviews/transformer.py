@@ -233,11 +233,10 @@ def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerP
     trained at a rate of 1e-4 (batch 32, at most 15 epochs), each of 5 models stopping on its
     own tenth of the rows, their probabilities averaged. ``overrides`` change any parameter.
 
-    Why every weight and not LoRA: on a 15 % dev split of each SemEval-14 train set (the test
-    sets unseen), the packaged MiniLM fully fine-tuned at 1e-4 scored 0.802 / 0.814 (laptops /
-    restaurants, 5 models averaged) against 0.779 / 0.790 for LoRA at 5e-4, the earlier recipe,
-    and at most 0.788 / 0.806 for full fine-tuning at 2e-5 or 5e-5 and LoRA at 1e-3. The cost
-    is size: each
+    Why (``benchmarks/aspect_recipes.py``; the test sets unseen): on a 15 % dev split of each
+    SemEval-14 train set, 5 such models averaged scored 0.802 / 0.814 (laptops / restaurants)
+    against 0.779 / 0.790 for LoRA at 5e-4, the earlier recipe; every weight at 2e-4 0.805 /
+    0.808, at 2e-5 or 5e-5 and LoRA at 1e-3 at most 0.788 / 0.806. The cost is size: each
     model saves all its weights (87 MB for MiniLM) where LoRA saved adapters.
     """
     recipe = dict(model=model, lora=False, lr=1e-4, epochs=15, batch_size=32, max_length=96,

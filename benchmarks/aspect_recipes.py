@@ -1,0 +1,138 @@
+"""Which fine-tuning recipe serves aspect-term sentiment: chosen on dev splits, never on test.
+
+    python benchmarks/aspect_recipes.py --data ../shared/data --out FILE.json [--quick]
+        [--seeds N] [--workers W]
+
+For every English aspect set under ``--data`` (``absa/<name>/``, read as ``benchmarks/reviews.py``
+reads them) a stratified 15 % of the train file (seed 777) is set aside as the dev split. Each
+recipe — :func:`shopmind.reviews.aspect_term_model` with a few parameters changed (LoRA or every
+weight, the learning rate) — fine-tunes ``--seeds`` single models on the rest of train (each
+stopping early on its own tenth, as the recipe does), which then score the dev split and the
+test file. Reported per recipe and set: dev and test accuracy and macro-F1 of the models
+averaged, the mean accuracy of a single model, seconds per model. ``chosen`` names the recipe
+with the best dev accuracy of the averaged models, over the sets together; test scores are
+printed only to see how far dev predicted them.
+
+A run is a few hundred fine-tunings: minutes on a GPU (``--workers`` runs that many at once on
+it), many hours on a CPU. ``--quick``: tiny subsets, one epoch, two recipes, seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import SHARED_DATA, print_table, write_results  # noqa: E402
+from review_data import aspect_datasets, find_folders  # noqa: E402
+from reviews import _mostly_latin  # noqa: E402
+
+from shopmind.evaluate import classification_metrics  # noqa: E402
+from shopmind.reviews.base import stratified_holdout  # noqa: E402
+
+# each a change to aspect_term_model's defaults (every weight at 1e-4, batch 32)
+RECIPES = {
+    "full 1e-4": {},
+    "full 5e-5": {"lr": 5e-5, "batch_size": 16},
+    "full 2e-5": {"lr": 2e-5, "batch_size": 16},
+    "full 2e-4": {"lr": 2e-4},
+    "lora 5e-4": {"lora": True, "lr": 5e-4},
+    "lora 1e-3": {"lora": True, "lr": 1e-3},
+}
+DEV_SHARE, DEV_SEED = 0.15, 777
+
+
+def english_sets(data: Path, quick: bool) -> dict[str, tuple]:
+    """name -> (fit rows, dev rows, test rows) of every English aspect set under ``data``."""
+    sets = {}
+    for folder in find_folders(data)[1]:
+        for name, train, test in aspect_datasets(folder):
+            if not _mostly_latin(train["text"]):  # the packaged MiniLM reads English
+                continue
+            if quick:
+                train, test = train.iloc[:60], test.iloc[:30]
+            codes = np.unique(train["label"].astype(str), return_inverse=True)[1]
+            dev = stratified_holdout(codes, DEV_SHARE, DEV_SEED)
+            sets[name] = (train.drop(train.index[dev]), train.iloc[dev], test)
+    return sets
+
+
+def fit_one(data: str, name: str, recipe: str, seed: int, quick: bool) -> dict:
+    """One model of ``recipe`` on ``name``'s fit rows: its probabilities on dev and test."""
+    import torch
+
+    from shopmind.reviews import aspect_term_model
+
+    torch.set_num_threads(1 if multiprocessing.parent_process() else torch.get_num_threads())
+    fit, dev, test = english_sets(Path(data), quick)[name]
+    start = time.perf_counter()
+    model = aspect_term_model(ensemble=1, seed=seed, **({"epochs": 1} if quick else {}),
+                              **RECIPES[recipe]).fit(fit["text"], fit["term"], fit["label"])
+    return {"name": name, "recipe": recipe, "seed": seed, "classes": list(map(str, model.classes_)),
+            "seconds": time.perf_counter() - start, "epochs": len(model.reports_[0].dev_history),
+            "dev": model.predict_proba(dev["text"], dev["term"]),
+            "test": model.predict_proba(test["text"], test["term"])}
+
+
+def summarise(name: str, recipe: str, fits: list[dict], sets: dict) -> dict:
+    classes = np.array(fits[0]["classes"])
+    row = {"name": recipe, "dataset": name, "n_models": len(fits),
+           "seconds_per_model": round(float(np.mean([f["seconds"] for f in fits])), 1),
+           "epochs": [f["epochs"] for f in fits], "metrics": {}}
+    for split, rows in (("dev", sets[name][1]), ("test", sets[name][2])):
+        truth = rows["label"].astype(str).to_numpy()
+        averaged = classes[np.mean([f[split] for f in fits], axis=0).argmax(1)]
+        metrics = classification_metrics(truth, averaged)
+        row["metrics"][f"{split}_accuracy"] = round(metrics["accuracy"], 4)
+        row["metrics"][f"{split}_macro_f1"] = round(metrics["macro_f1"], 4)
+        row["metrics"][f"{split}_single_accuracy"] = round(float(np.mean(
+            [np.mean(classes[f[split].argmax(1)] == truth) for f in fits])), 4)
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="fine-tunings at once (separate processes; for a GPU)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    sets = english_sets(args.data, args.quick)
+    recipes = list(RECIPES)[::4] if args.quick else list(RECIPES)
+    seeds = 1 if args.quick else args.seeds
+    jobs = [(str(args.data), n, r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
+    print(f"{len(jobs)} fine-tunings: {len(recipes)} recipes x {seeds} seeds x {sorted(sets)}",
+          flush=True)
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            fits = list(pool.map(fit_one, *zip(*jobs)))
+    else:
+        fits = [fit_one(*job) for job in jobs]
+    results = [summarise(n, r, [f for f in fits if (f["name"], f["recipe"]) == (n, r)], sets)
+               for n in sets for r in recipes]
+    dev = {r: np.mean([row["metrics"]["dev_accuracy"] for row in results if row["name"] == r])
+           for r in recipes}
+    chosen = max(dev, key=dev.get)
+    print_table(results, ["dataset", "dev_accuracy", "dev_single_accuracy", "test_accuracy",
+                          "seconds_per_model"])
+    print(f"chosen on dev: {chosen} (mean dev accuracy {dev[chosen]:.4f})")
+    write_results(args.out, "aspect-recipes", ", ".join(sorted(sets)),
+                  f"each set's train less a stratified {DEV_SHARE:.0%} dev split (seed {DEV_SEED}): "
+                  f"{seeds} models per recipe, averaged; chosen by dev accuracy over the sets",
+                  results, quick=args.quick, chosen=chosen, recipes=RECIPES,
+                  wall_seconds=round(time.perf_counter() - started, 1))
+    print(json.dumps({"chosen": chosen, "wall_seconds": round(time.perf_counter() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
