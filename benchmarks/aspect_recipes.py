@@ -107,7 +107,11 @@ def main() -> None:
                         help="fine-tunings at once (separate processes; for a GPU)")
     args = parser.parse_args()
     started = time.perf_counter()
+    if not args.data.is_dir():
+        sys.exit(f"no data folder at {args.data}")
     sets = english_sets(args.data, args.quick)
+    if not sets:
+        sys.exit(f"no English aspect sets (absa/<name>/ train and test files) under {args.data}")
     recipes = list(RECIPES)[::4] if args.quick else list(RECIPES)
     seeds = 1 if args.quick else args.seeds
     jobs = [(str(args.data), n, r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
