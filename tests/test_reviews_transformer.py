@@ -186,13 +186,21 @@ def test_the_engine_fits_a_chosen_aspect_model_and_keeps_the_better_judge(tiny_m
         aspect_model(str(tmp_path / "no-such-model"))
     store = Store(f"sqlite:///{tmp_path}/shop.db")
     store.ingest(generate_demo_shop(seed=2, n_users=120).batch())
-    trained = train_reviews(store, Settings(), out_dir=tmp_path, aspects=tiny_model)
+    lines: list[str] = []
+    trained = train_reviews(store, Settings(), out_dir=tmp_path, aspects=tiny_model,
+                            progress=lines.append)
     m = trained.metrics
     assert m["aspect_held_out"] > 0 and 0 <= m["aspect_model_accuracy"] <= 1
     served = unpack_analyzer(trained.path)
     # the better judge on the held-out annotated reviews is the one that serves
     better = m["aspect_model_accuracy"] > m["aspect_lexicon_accuracy"]
     assert served.terms_fitted == better
+    # each of the 5 models of the held-out check reports its steps, then (if it serves) of the
+    # final fit
+    assert lines[0].startswith("aspect model for the held-out check: model 1/5, step 1/")
+    assert any(line.startswith("aspect model for the held-out check: model 5/5") for line in lines)
+    assert any(line.startswith("aspect model on every annotated review: model 5/5, step ")
+               for line in lines) == better
     assert (isinstance(served.aspect_model, TransformerPairClassifier) if better
             else served.aspect_model is None)
     assert f"without the trained model ({tiny_model})" in trained.extra["protocol"]

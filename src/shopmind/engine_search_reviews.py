@@ -32,6 +32,7 @@ import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -160,7 +161,7 @@ def labelled_aspects(store) -> pd.DataFrame:
 
 
 def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, held_out: set[str], sentiment,
-                      spec: str) -> dict:
+                      spec: str, progress: Callable[[str], None] | None = None) -> dict:
     """Fit the analyzer's aspect-term model on the annotated pairs if it judges the held-out
     reviews' terms better than the analyzer without it; the metrics of both. Both are judged as
     the served analyzer would judge them, with a sentiment model (``sentiment``, or None) that
@@ -177,16 +178,27 @@ def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, held_out: set[str], sentime
     if len(test) and train["polarity"].nunique() >= 2:
         judge = ReviewAnalyzer(sentiment)
         lexicon = judge.term_scores(test["text"], test["term"], test["polarity"])
-        judge.aspect_model = aspect_model(spec)
+        judge.aspect_model = _reporting(aspect_model(spec), "aspect model for the held-out "
+                                        "check", progress)
         judge.fit_terms(train["text"], train["term"], train["polarity"])
         model = judge.term_scores(test["text"], test["term"], test["polarity"])
         metrics.update({f"aspect_model_{k}": v for k, v in model.items()})
         metrics.update({f"aspect_lexicon_{k}": v for k, v in lexicon.items()})
         if model["accuracy"] <= lexicon["accuracy"]:
             return metrics
-    analyzer.aspect_model = aspect_model(spec)
+    analyzer.aspect_model = _reporting(aspect_model(spec), "aspect model on every annotated "
+                                       "review", progress)
     analyzer.fit_terms(pairs["text"], pairs["term"], pairs["polarity"])
     return metrics
+
+
+def _reporting(model, phase: str, progress: Callable[[str], None] | None):
+    """``model``, telling ``progress`` how far its fine-tuning is (a fine-tuned transformer
+    takes minutes to hours; the n-gram model, seconds, says nothing)."""
+    if progress is not None and hasattr(model, "progress"):
+        model.progress = lambda info: progress(
+            f"{phase}: model {info['model']}/{info['models']}, step {info['step']}/{info['total']}")
+    return model
 
 
 def aspect_model(spec: str):
@@ -208,11 +220,13 @@ def aspect_model(spec: str):
 
 
 def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
-                  out_dir: str | Path | None = None, aspects: str = "ngram"):
+                  out_dir: str | Path | None = None, aspects: str = "ngram",
+                  progress: Callable[[str], None] | None = None):
     """Evaluate and fit the review analyzer (see the module docstring); returns an
     ``engine.TrainedModel`` whose ``path`` is the packed analyzer, or ``None`` when the store
     has too few labelled reviews (fewer than 20, or a single polarity). ``aspects`` names the
-    aspect-term model (see :func:`aspect_model`)."""
+    aspect-term model (see :func:`aspect_model`); ``progress`` receives a line of where a
+    fine-tuned aspect model's training is, after every step."""
     from shopmind.engine import TrainedModel
     from shopmind.evaluate import classification_metrics
     from shopmind.reviews import NgramSentimentClassifier, ReviewAnalyzer
@@ -240,7 +254,7 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
                         if k in ("accuracy", "macro_f1")})
     start = time.perf_counter()
     analyzer = ReviewAnalyzer(NgramSentimentClassifier()).fit(texts, y, categories=categories)
-    metrics.update(_fit_aspect_terms(analyzer, pairs, held_out, evaluated, aspects))
+    metrics.update(_fit_aspect_terms(analyzer, pairs, held_out, evaluated, aspects, progress))
     fit_seconds = time.perf_counter() - start
     folder = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="reviews-"))
     path = pack_analyzer(analyzer, folder / "analyzer.zip")
@@ -328,18 +342,20 @@ def train_search_and_reviews(store, settings: Settings, *, registry: ModelRegist
     outcomes = {}
     staging = Path(tempfile.mkdtemp(prefix=".train-text-", dir=registry.root))
     try:
-        for capability, trainer in ((SEARCH, lambda: train_search(
+        for capability, trainer in ((SEARCH, lambda _: train_search(
                 store, settings, encoder=encoder, out_dir=staging)),
-                                    (REVIEWS, lambda: train_reviews(
-                                        store, settings, out_dir=staging, aspects=aspects))):
+                                    (REVIEWS, lambda progress: train_reviews(
+                                        store, settings, out_dir=staging, aspects=aspects,
+                                        progress=progress))):
             if capability not in capabilities:
                 continue
             if capability == SEARCH and not counts.get("items"):
                 outcomes[capability] = {"status": "skipped", "reason": "the store has no items"}
                 continue
             try:
-                with console.status(f"training {capability}"):
-                    trained = trainer()
+                with console.status(f"training {capability}") as status:
+                    trained = trainer(lambda line, c=capability: status.update(
+                        f"training {c}: {line}"))
                 if trained is None:
                     outcomes[capability] = {"status": "skipped", "reason":
                                             f"fewer than {_MIN_REVIEWS} labelled reviews"}

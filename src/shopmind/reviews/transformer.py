@@ -52,7 +52,13 @@ class _FineTuned:
     read by the mean of its token states. ``adversarial`` > 0 trains each model also on its
     batches with the word embeddings perturbed against it (see
     :mod:`shopmind.finetune.adversarial`).
+
+    ``progress`` (an attribute, not a parameter: it is not saved) may be set to a callable; it
+    then receives, after every training step, the step's dict (``step``, ``total``, ``loss``,
+    …) with ``model`` and ``models`` added — which of the ensemble is training.
     """
+
+    progress = None
 
     def __init__(self, model: str = PACKAGED_MINILM, epochs: float = 3.0, lr: float = 5e-5,
                  batch_size: int = 16, max_length: int = 128, warmup: float = 0.1,
@@ -90,12 +96,17 @@ class _FineTuned:
         labels = np.asarray(labels, dtype=object)
         if len(labels) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
-        self._inners = [self._fit_one(texts, pairs, labels, self.seed + i)
+        self._inners = [self._fit_one(texts, pairs, labels, self.seed + i, i)
                         for i in range(self.ensemble)]
         self._expose()
 
-    def _fit_one(self, texts: list[str], pairs: list[str] | None, labels: np.ndarray, seed: int):
+    def _fit_one(self, texts: list[str], pairs: list[str] | None, labels: np.ndarray, seed: int,
+                 member: int):
         from shopmind.finetune import FineTunedClassifier
+
+        report = self.progress
+        progress = None if report is None else (
+            lambda info: report({**info, "model": member + 1, "models": self.ensemble}))
 
         dev = None
         codes = np.unique(labels.astype(str), return_inverse=True)[1]
@@ -112,7 +123,7 @@ class _FineTuned:
             weight_decay=self.weight_decay, patience=self.patience if dev else None,
             seed=seed, device=self.device, threads=self.threads, pooling=self.pooling,
             adversarial=self.adversarial).fit(
-                texts, labels, pairs, dev=dev)
+                texts, labels, pairs, dev=dev, progress=progress)
 
     def _expose(self) -> None:
         """``classes_``; ``reports_`` (each model's training report) and, of the first model,
