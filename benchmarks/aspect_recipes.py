@@ -64,14 +64,16 @@ def english_sets(data: Path, quick: bool) -> dict[str, tuple]:
     return sets
 
 
-def fit_one(data: str, name: str, recipe: str, seed: int, quick: bool) -> dict:
-    """One model of ``recipe`` on ``name``'s fit rows: its probabilities on dev and test."""
+def fit_one(name: str, rows: tuple, recipe: str, seed: int, quick: bool) -> dict:
+    """One model of ``recipe`` on ``name``'s (fit, dev, test) ``rows``: its probabilities on
+    dev and test."""
     import torch
 
     from shopmind.reviews import aspect_term_model
 
-    torch.set_num_threads(1 if multiprocessing.parent_process() else torch.get_num_threads())
-    fit, dev, test = english_sets(Path(data), quick)[name]
+    if multiprocessing.parent_process():  # one of several fine-tunings sharing the machine
+        torch.set_num_threads(1)
+    fit, dev, test = rows
     start = time.perf_counter()
     model = aspect_term_model(ensemble=1, seed=seed, **({"epochs": 1} if quick else {}),
                               **RECIPES[recipe]).fit(fit["text"], fit["term"], fit["label"])
@@ -114,7 +116,7 @@ def main() -> None:
         sys.exit(f"no English aspect sets (absa/<name>/ train and test files) under {args.data}")
     recipes = list(RECIPES)[::4] if args.quick else list(RECIPES)
     seeds = 1 if args.quick else args.seeds
-    jobs = [(str(args.data), n, r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
+    jobs = [(n, sets[n], r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
     print(f"{len(jobs)} fine-tunings: {len(recipes)} recipes x {seeds} seeds x {sorted(sets)}",
           flush=True)
     if args.workers > 1:

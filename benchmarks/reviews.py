@@ -17,8 +17,8 @@ Every dataset found there is run with the same settings — nothing is tuned per
   category, polarity). shopmind's aspect-term classifier against a sentence-only logistic
   regression (blind to the aspect) and the majority class; with ``--finetune`` also the
   packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (every weight, the term
-  quoted in the sentence, mean pooling; ``ENSEMBLE`` models with different seeds, each stopping
-  early on its own 10 % of train, averaged).
+  quoted in the sentence, mean pooling; the recipe's models with different seeds, each stopping
+  early on its own 10 % of train, averaged: ``shopmind.reviews.aspect_term_model``).
 
 The file shapes each layout may take (separators, encodings, column names, 3-line records,
 SemEval XML, aspect-category CSVs) are read by ``benchmarks/review_data.py``.
@@ -64,7 +64,6 @@ from shopmind.reviews import (  # noqa: E402
     to_polarity,
 )
 
-ENSEMBLE = 5  # fine-tuned MiniLM models averaged per aspect set (--finetune)
 _QUICK = {"train": 1500, "test": 300, "absa_train": 400, "absa_test": 120, "snownlp": 150}
 
 
@@ -368,9 +367,10 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         start = time.perf_counter()
         # shopmind's recipe (every weight fine-tuned; see aspect_term_model for why), the
         # term quoted in the sentence, the encoder read by the mean of its token states, and
-        # ENSEMBLE models averaged, each stopping early on its own 10 % of train
-        net = aspect_term_model(epochs=1 if quick else 15, ensemble=2 if quick else ENSEMBLE,
-                                threads=threads).fit(
+        # its models averaged, each stopping early on its own 10 % of train (--quick: 2 models,
+        # one epoch)
+        net = aspect_term_model(threads=threads,
+                                **({"epochs": 1, "ensemble": 2} if quick else {})).fit(
             train["text"], train["term"], train["label"])
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
