@@ -1,12 +1,12 @@
 """Which fine-tuning recipe serves aspect-term sentiment: chosen on dev splits, never on test.
 
     python benchmarks/aspect_recipes.py --data ../shared/data --out FILE.json [--quick]
-        [--seeds N] [--workers W]
+        [--seeds N] [--workers W] [--recipes NAME ...]
 
 For every English aspect set under ``--data`` (``absa/<name>/``, read as ``benchmarks/reviews.py``
 reads them) a stratified 15 % of the train file (seed 777) is set aside as the dev split. Each
 recipe — :func:`shopmind.reviews.aspect_term_model` with a few parameters changed (LoRA or every
-weight, the learning rate) — fine-tunes ``--seeds`` single models on the rest of train (each
+weight, the learning rate, how the encoder is read, the patience) — fine-tunes ``--seeds`` single models on the rest of train (each
 stopping early on its own tenth, as the recipe does), which then score the dev split and the
 test file. Reported per recipe and set: dev and test accuracy and macro-F1 of the models
 averaged, the mean accuracy of a single model, seconds per model. ``chosen`` names the recipe
@@ -45,6 +45,8 @@ RECIPES = {
     "full 2e-4": {"lr": 2e-4},
     "lora 5e-4": {"lora": True, "lr": 5e-4},
     "lora 1e-3": {"lora": True, "lr": 1e-3},
+    "full 1e-4 pair-pooled": {"pooling": "mean+pair"},
+    "full 1e-4 pair-pooled patience 3": {"pooling": "mean+pair", "patience": 3, "epochs": 20},
 }
 DEV_SHARE, DEV_SEED = 0.15, 777
 
@@ -105,6 +107,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES),
+                        help="run only these recipes (a CPU has time for few)")
     parser.add_argument("--workers", type=int, default=1,
                         help="fine-tunings at once (separate processes; for a GPU)")
     args = parser.parse_args()
@@ -114,7 +118,7 @@ def main() -> None:
     sets = english_sets(args.data, args.quick)
     if not sets:
         sys.exit(f"no English aspect sets (absa/<name>/ train and test files) under {args.data}")
-    recipes = list(RECIPES)[::4] if args.quick else list(RECIPES)
+    recipes = args.recipes[::4] if args.quick else args.recipes
     seeds = 1 if args.quick else args.seeds
     jobs = [(n, sets[n], r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
     print(f"{len(jobs)} fine-tunings: {len(recipes)} recipes x {seeds} seeds x {sorted(sets)}",
@@ -135,7 +139,8 @@ def main() -> None:
     write_results(args.out, "aspect-recipes", ", ".join(sorted(sets)),
                   f"each set's train less a stratified {DEV_SHARE:.0%} dev split (seed {DEV_SEED}): "
                   f"{seeds} models per recipe, averaged; chosen by dev accuracy over the sets",
-                  results, quick=args.quick, chosen=chosen, recipes=RECIPES,
+                  results, quick=args.quick, chosen=chosen,
+                  recipes={r: RECIPES[r] for r in recipes},
                   wall_seconds=round(time.perf_counter() - started, 1))
     print(json.dumps({"chosen": chosen, "wall_seconds": round(time.perf_counter() - started, 1)}))
 

@@ -213,6 +213,36 @@ def test_pairs_and_errors(encoder, sentiment):
         FineTunedClassifier(model=encoder.path_).fit(["a", "b"], [1, 1])
 
 
+def test_pair_pooling_reads_the_second_text_beside_the_whole(random_bert, sentiment, tmp_path):
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    filler = "店家快递"
+    # the label is planted in the pair text
+    clf = FineTunedClassifier(model=random_bert, pooling="mean+pair", epochs=10, lr=1e-3,
+                              batch_size=16, max_length=32, patience=None, threads=1)
+    clf.fit([filler] * len(train_x), train_y, pairs=train_x)
+    assert clf.evaluate([filler] * len(test_x), test_y, pairs=test_x)["accuracy"] >= 0.75
+
+    # what the head reads: the mean of every token's state, then the mean of the pair's tokens
+    net, tokenizer, width = clf._net, clf._tokenizer, 64
+    heard = []
+    net.classifier.register_forward_hook(lambda module, args, out: heard.append(args[0][0]))
+    with torch.no_grad():
+        pair = tokenizer([filler], [test_x[0]], return_tensors="pt")
+        net(**pair)
+        states = net.encoder(**pair).last_hidden_state[0]
+        second = pair["token_type_ids"][0] == 1
+        assert second.sum() > 1 and not second[0]
+        assert torch.allclose(heard[-1][:width], states.mean(dim=0), atol=1e-5)
+        assert torch.allclose(heard[-1][width:], states[second].mean(dim=0), atol=1e-5)
+        net(**tokenizer([filler], return_tensors="pt"))  # no second text: the whole, twice
+        assert torch.allclose(heard[-1][:width], heard[-1][width:])
+
+    before = clf.predict_proba([filler] * 5, pairs=test_x[:5])
+    loaded = FineTunedClassifier.load(clf.save(tmp_path / "pair"))
+    assert loaded.pooling == "mean+pair"
+    assert np.allclose(loaded.predict_proba([filler] * 5, pairs=test_x[:5]), before, atol=1e-5)
+
+
 def test_distillation_learns_what_the_teacher_knows(encoder, sentiment):
     """The labels are coin flips; only the teacher's probabilities carry the planted sentiment."""
     (train_x, train_y), _, (test_x, test_y) = sentiment

@@ -83,7 +83,8 @@ def finetune_command(
     lora: Annotated[bool, typer.Option(help="train LoRA adapters and the head only")] = False,
     pooling: Annotated[str, typer.Option(
         help="how the encoder is read: cls (its own [CLS] head) or mean (token states averaged, "
-             "as sentence-transformers such as the packaged MiniLM were trained)")] = "cls",
+             "as sentence-transformers such as the packaged MiniLM were trained) or mean+pair "
+             "(that and the mean of the pair column's tokens)")] = "cls",
     adversarial: Annotated[float, typer.Option(
         help="also learn each batch with its word embeddings perturbed this far against the "
              "model (0: off; about 0.2 for MiniLM; twice the time per step)")] = 0.0,

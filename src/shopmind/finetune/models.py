@@ -17,10 +17,11 @@ __all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "p
            "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
            "POOLINGS"]
 
-POOLINGS = ("cls", "mean")
+POOLINGS = ("cls", "mean", "mean+pair")
 """How a classifier reads the encoder: ``"cls"`` — the model's own sequence-classification head
 (the ``[CLS]`` state through its pooler); ``"mean"`` — the token states averaged
-(:class:`~shopmind.finetune.pooled.MeanPooledClassifier`)."""
+(:class:`~shopmind.finetune.pooled.MeanPooledClassifier`); ``"mean+pair"`` — that and, beside
+it, the mean of the second text's states (for sentence pairs such as (sentence, aspect term))."""
 
 
 def resolve_model_path(model: str | os.PathLike) -> str:
@@ -88,7 +89,8 @@ def load_classifier(path: str, num_labels: int, pooling: str = "cls"):
     torch_and_transformers()  # first: it keeps transformers off the model hub
     from shopmind.finetune.pooled import MeanPooledClassifier, load_encoder
 
-    return MeanPooledClassifier(load_encoder(path), num_labels), ["classifier"]
+    return (MeanPooledClassifier(load_encoder(path), num_labels, pair=pooling == "mean+pair"),
+            ["classifier"])
 
 
 def load_saved_classifier(path: str, num_labels: int, pooling: str = "cls"):

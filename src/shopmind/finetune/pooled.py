@@ -9,6 +9,12 @@ mean pooling scored restaurants 0.819 / 0.807 against 0.799 / 0.805 through the 
 0.773 / 0.746 against 0.746 / 0.773; five mean-pooled models averaged: 0.8223 / 0.7743 (≤ 10
 epochs), 0.8268 / 0.7759 (≤ 15), up from three pooler-read ones' 0.8098 / 0.7586.
 
+With ``pair=True`` the head also reads the mean of the second text's tokens (``token_type_ids``
+1: the aspect term of a (sentence, term) pair), beside the mean of all: through attention those
+states have read the sentence *for that term*, which a mean over the whole pair blurs when a
+sentence speaks of two aspects (the idea of target pooling, TD-BERT, Gao et al. 2019). A single
+text has no second segment; its pair mean is the mean of all again.
+
 A saved one is the encoder's own directory (``save_pretrained``: full weights, or the LoRA
 adapter) plus :data:`HEAD_FILE`, the linear layer.
 """
@@ -44,11 +50,13 @@ class MeanPooledClassifier(torch.nn.Module):
     returns an output whose ``logits`` are rows × classes.
     """
 
-    def __init__(self, encoder, n_classes: int, dropout: float = 0.1):
+    def __init__(self, encoder, n_classes: int, dropout: float = 0.1, pair: bool = False):
         super().__init__()
         self.encoder = encoder
+        self.pair = pair
         self.dropout = torch.nn.Dropout(dropout)
-        self.classifier = torch.nn.Linear(encoder.config.hidden_size, n_classes)
+        width = encoder.config.hidden_size * (2 if pair else 1)
+        self.classifier = torch.nn.Linear(width, n_classes)
 
     @property
     def config(self):
@@ -60,9 +68,14 @@ class MeanPooledClassifier(torch.nn.Module):
     def forward(self, input_ids, attention_mask, **inputs):
         states = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
                               **inputs).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        mean = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        return SequenceClassifierOutput(logits=self.classifier(self.dropout(mean)))
+        pooled = _masked_mean(states, attention_mask)
+        if self.pair:
+            segment = inputs.get("token_type_ids")
+            second = attention_mask if segment is None else attention_mask * segment
+            # a row without a second text reads the mean of all twice
+            second = torch.where(second.sum(dim=1, keepdim=True) > 0, second, attention_mask)
+            pooled = torch.cat([pooled, _masked_mean(states, second)], dim=1)
+        return SequenceClassifierOutput(logits=self.classifier(self.dropout(pooled)))
 
     def save_pretrained(self, path: str | Path) -> None:
         self.encoder.save_pretrained(path)
@@ -75,6 +88,12 @@ class MeanPooledClassifier(torch.nn.Module):
 
     def with_encoder(self, encoder) -> MeanPooledClassifier:
         """A copy of this classifier (same head weights) around another encoder."""
-        twin = MeanPooledClassifier(encoder, self.classifier.out_features, self.dropout.p)
+        twin = MeanPooledClassifier(encoder, self.classifier.out_features, self.dropout.p,
+                                    self.pair)
         twin.classifier = copy.deepcopy(self.classifier)
         return twin
+
+
+def _masked_mean(states, mask):
+    weights = mask.unsqueeze(-1).to(states.dtype)
+    return (states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)

@@ -47,8 +47,8 @@ class _FineTuned:
     thousand rows swings by a point or two with the seed and the dev rows it stops on; the
     average does not, and between them the models learn from every row.
 
-    ``pooling`` (``"mean"`` or ``"cls"``) is how each model reads its encoder (see
-    :class:`~shopmind.finetune.FineTunedClassifier`); the packaged MiniLM was trained to be
+    ``pooling`` (``"mean"``, ``"mean+pair"`` or ``"cls"``) is how each model reads its encoder
+    (see :class:`~shopmind.finetune.FineTunedClassifier`); the packaged MiniLM was trained to be
     read by the mean of its token states. ``adversarial`` > 0 trains each model also on its
     batches with the word embeddings perturbed against it (see
     :mod:`shopmind.finetune.adversarial`).
