@@ -6,12 +6,12 @@
 For every English aspect set under ``--data`` (``absa/<name>/``, read as ``benchmarks/reviews.py``
 reads them) a stratified 15 % of the train file (seed 777) is set aside as the dev split. Each
 recipe — :func:`shopmind.reviews.aspect_term_model` with a few parameters changed (LoRA or every
-weight, the learning rate, how the encoder is read, the patience) — fine-tunes ``--seeds`` single models on the rest of train (each
-stopping early on its own tenth, as the recipe does), which then score the dev split and the
-test file. Reported per recipe and set: dev and test accuracy and macro-F1 of the models
-averaged, the mean accuracy of a single model, seconds per model. ``chosen`` names the recipe
-with the best dev accuracy of the averaged models, over the sets together; test scores are
-printed only to see how far dev predicted them.
+weight, the learning rate, how the encoder is read, the patience) — fine-tunes ``--seeds`` single
+models on the rest of train (each stopping early on its own tenth, as the recipe does), which then
+score the dev split and the test file. Reported per recipe and set: dev and test accuracy and
+macro-F1 of the models averaged, the mean accuracy of a single model, seconds per model.
+``chosen`` names the recipe with the best dev accuracy of the averaged models, over the sets
+together; test scores are printed only to see how far dev predicted them.
 
 A run is a few hundred fine-tunings: minutes on a GPU (``--workers`` runs that many at once on
 it), many hours on a CPU. ``--quick``: tiny subsets, one epoch, two recipes, seconds.
@@ -24,7 +24,7 @@ import json
 import multiprocessing
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -123,11 +123,20 @@ def main() -> None:
     jobs = [(n, sets[n], r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
     print(f"{len(jobs)} fine-tunings: {len(recipes)} recipes x {seeds} seeds x {sorted(sets)}",
           flush=True)
+    fits = []
+
+    def done(fit: dict) -> None:  # hours on a CPU: say how far it is
+        fits.append(fit)
+        print(f"{len(fits)}/{len(jobs)} {fit['name']} {fit['recipe']} seed {fit['seed']}: "
+              f"{fit['epochs']} epochs, {fit['seconds']:.0f} s", flush=True)
+
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            fits = list(pool.map(fit_one, *zip(*jobs)))
+            for future in as_completed([pool.submit(fit_one, *job) for job in jobs]):
+                done(future.result())
     else:
-        fits = [fit_one(*job) for job in jobs]
+        for job in jobs:
+            done(fit_one(*job))
     results = [summarise(n, r, [f for f in fits if (f["name"], f["recipe"]) == (n, r)], sets)
                for n in sets for r in recipes]
     dev = {r: np.mean([row["metrics"]["dev_accuracy"] for row in results if row["name"] == r])
