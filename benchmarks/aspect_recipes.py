@@ -45,6 +45,7 @@ RECIPES = {
     "full 2e-4": {"lr": 2e-4},
     "lora 5e-4": {"lora": True, "lr": 5e-4},
     "lora 1e-3": {"lora": True, "lr": 1e-3},
+    "full 1e-4 patience 3": {"patience": 3, "epochs": 20},
     "full 1e-4 pair-pooled": {"pooling": "mean+pair"},
     "full 1e-4 pair-pooled patience 3": {"pooling": "mean+pair", "patience": 3, "epochs": 20},
 }
