@@ -78,8 +78,9 @@ def fit_one(name: str, rows: tuple, recipe: str, seed: int, quick: bool) -> dict
         torch.set_num_threads(1)
     fit, dev, test = rows
     start = time.perf_counter()
-    model = aspect_term_model(ensemble=1, seed=seed, **({"epochs": 1} if quick else {}),
-                              **RECIPES[recipe]).fit(fit["text"], fit["term"], fit["label"])
+    settings = {**RECIPES[recipe], **({"epochs": 1} if quick else {})}  # quick: one epoch each
+    model = aspect_term_model(ensemble=1, seed=seed, **settings).fit(
+        fit["text"], fit["term"], fit["label"])
     return {"name": name, "recipe": recipe, "seed": seed, "classes": list(map(str, model.classes_)),
             "seconds": time.perf_counter() - start, "epochs": len(model.reports_[0].dev_history),
             "dev": model.predict_proba(dev["text"], dev["term"]),
