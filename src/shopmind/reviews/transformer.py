@@ -248,7 +248,10 @@ def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerP
     SemEval-14 train set, 5 such models averaged scored 0.802 / 0.814 (laptops / restaurants)
     against 0.779 / 0.790 for LoRA at 5e-4, the earlier recipe; every weight at 2e-4 0.805 /
     0.808, at 2e-5 or 5e-5 and LoRA at 1e-3 at most 0.788 / 0.806. The cost is size: each
-    model saves all its weights (87 MB for MiniLM) where LoRA saved adapters.
+    model saves all its weights (87 MB for MiniLM) where LoRA saved adapters. Tried since and
+    kept out, 3 models each on the same dev splits (``aspect-recipes-cpu.json``): the head also
+    reading the term's own tokens (``pooling="mean+pair"``), patience 3, and both — each better
+    on at most one of the two sets.
     """
     recipe = dict(model=model, lora=False, lr=1e-4, epochs=15, batch_size=32, max_length=96,
                   dev_share=0.1, patience=2, ensemble=5)
