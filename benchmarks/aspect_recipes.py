@@ -14,7 +14,7 @@ macro-F1 of the models averaged, the mean accuracy of a single model, seconds pe
 together; test scores are printed only to see how far dev predicted them.
 
 A run is a few hundred fine-tunings: minutes on a GPU (``--workers`` runs that many at once on
-it), many hours on a CPU. ``--quick``: tiny subsets, one epoch, two recipes, seconds.
+it), many hours on a CPU. ``--quick``: tiny subsets, one epoch, every fourth recipe, seconds.
 """
 
 from __future__ import annotations
