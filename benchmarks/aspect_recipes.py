@@ -8,7 +8,9 @@ reads them) a stratified 15 % of the train file (seed 777) is set aside as the d
 recipe — :func:`shopmind.reviews.aspect_term_model` with a few parameters changed (LoRA or every
 weight, the learning rate, how the encoder is read, the patience) — fine-tunes ``--seeds`` single
 models on the rest of train (each stopping early on its own tenth, as the recipe does), which then
-score the dev split and the test file. Reported per recipe and set: dev and test accuracy and
+score the dev split and the test file; the recipe "full 1e-4 joint" instead fits each model on
+the rest of every set's train together (another domain's labelled pairs as extra data)
+and scores each set. Reported per recipe and set: dev and test accuracy and
 macro-F1 of the models averaged, the mean accuracy of a single model, seconds per model.
 ``chosen`` names the recipe with the best dev accuracy of the averaged models, over the sets
 together; test scores are printed only to see how far dev predicted them.
@@ -28,6 +30,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import SHARED_DATA, print_table, write_results  # noqa: E402
@@ -48,6 +51,8 @@ RECIPES = {
     "full 1e-4 patience 3": {"patience": 3, "epochs": 20},
     "full 1e-4 pair-pooled": {"pooling": "mean+pair"},
     "full 1e-4 pair-pooled patience 3": {"pooling": "mean+pair", "patience": 3, "epochs": 20},
+    # not a parameter: each model learns from every set's fit rows at once and scores each set
+    "full 1e-4 joint": {"joint": True},
 }
 DEV_SHARE, DEV_SEED = 0.15, 777
 
@@ -67,24 +72,27 @@ def english_sets(data: Path, quick: bool) -> dict[str, tuple]:
     return sets
 
 
-def fit_one(name: str, rows: tuple, recipe: str, seed: int, quick: bool) -> dict:
-    """One model of ``recipe`` on ``name``'s (fit, dev, test) ``rows``: its probabilities on
-    dev and test."""
+def fit_one(names: list[str], rows: list[tuple], recipe: str, seed: int, quick: bool) -> dict:
+    """One model of ``recipe`` fitted on the fit rows of every set in ``names`` (their (fit,
+    dev, test) ``rows``): its probabilities on each set's dev and test rows."""
     import torch
 
     from shopmind.reviews import aspect_term_model
 
     if multiprocessing.parent_process():  # one of several fine-tunings sharing the machine
         torch.set_num_threads(1)
-    fit, dev, test = rows
+    fit = pd.concat([fit for fit, _, _ in rows])
     start = time.perf_counter()
     settings = {**RECIPES[recipe], **({"epochs": 1} if quick else {})}  # quick: one epoch each
+    settings.pop("joint", None)
     model = aspect_term_model(ensemble=1, seed=seed, **settings).fit(
-        fit["text"], fit["term"], fit["label"])
-    return {"name": name, "recipe": recipe, "seed": seed, "classes": list(map(str, model.classes_)),
-            "seconds": time.perf_counter() - start, "epochs": len(model.reports_[0].dev_history),
-            "dev": model.predict_proba(dev["text"], dev["term"]),
-            "test": model.predict_proba(test["text"], test["term"])}
+        fit["text"], fit["term"], fit["label"].astype(str))
+    scored = {split: {name: model.predict_proba(part["text"], part["term"])
+                      for name, part in zip(names, parts)}
+              for split, parts in (("dev", [r[1] for r in rows]), ("test", [r[2] for r in rows]))}
+    return {"name": " + ".join(names), "recipe": recipe, "seed": seed,
+            "classes": list(map(str, model.classes_)), "seconds": time.perf_counter() - start,
+            "epochs": len(model.reports_[0].dev_history), **scored}
 
 
 def summarise(name: str, recipe: str, fits: list[dict], sets: dict) -> dict:
@@ -94,12 +102,12 @@ def summarise(name: str, recipe: str, fits: list[dict], sets: dict) -> dict:
            "epochs": [f["epochs"] for f in fits], "metrics": {}}
     for split, rows in (("dev", sets[name][1]), ("test", sets[name][2])):
         truth = rows["label"].astype(str).to_numpy()
-        averaged = classes[np.mean([f[split] for f in fits], axis=0).argmax(1)]
+        averaged = classes[np.mean([f[split][name] for f in fits], axis=0).argmax(1)]
         metrics = classification_metrics(truth, averaged)
         row["metrics"][f"{split}_accuracy"] = round(metrics["accuracy"], 4)
         row["metrics"][f"{split}_macro_f1"] = round(metrics["macro_f1"], 4)
         row["metrics"][f"{split}_single_accuracy"] = round(float(np.mean(
-            [np.mean(classes[f[split].argmax(1)] == truth) for f in fits])), 4)
+            [np.mean(classes[f[split][name].argmax(1)] == truth) for f in fits])), 4)
     return row
 
 
@@ -122,7 +130,8 @@ def main() -> None:
         sys.exit(f"no English aspect sets (absa/<name>/ train and test files) under {args.data}")
     recipes = args.recipes[::4] if args.quick else args.recipes
     seeds = 1 if args.quick else args.seeds
-    jobs = [(n, sets[n], r, s, args.quick) for s in range(seeds) for n in sets for r in recipes]
+    jobs = [(names, [sets[n] for n in names], r, s, args.quick) for s in range(seeds) for r in recipes
+            for names in ([list(sets)] if RECIPES[r].get("joint") else [[n] for n in sets])]
     print(f"{len(jobs)} fine-tunings: {len(recipes)} recipes x {seeds} seeds x {sorted(sets)}",
           flush=True)
     fits = []
@@ -139,7 +148,7 @@ def main() -> None:
     else:
         for job in jobs:
             done(fit_one(*job))
-    results = [summarise(n, r, [f for f in fits if (f["name"], f["recipe"]) == (n, r)], sets)
+    results = [summarise(n, r, [f for f in fits if f["recipe"] == r and n in f["dev"]], sets)
                for n in sets for r in recipes]
     dev = {r: np.mean([row["metrics"]["dev_accuracy"] for row in results if row["name"] == r])
            for r in recipes}

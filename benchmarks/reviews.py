@@ -1,7 +1,7 @@
 """Review intelligence on real data: Chinese review sentiment and aspect-level sentiment.
 
     python benchmarks/reviews.py --data ../shared/data --out FILE.json [--quick] [--finetune]
-        [--encoder-minutes M | --encoder DIR] [--merge]
+        [--finetune-joint] [--encoder-minutes M | --encoder DIR] [--merge]
 
 ``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
 Every dataset found there is run with the same settings — nothing is tuned per dataset:
@@ -19,6 +19,9 @@ Every dataset found there is run with the same settings — nothing is tuned per
   packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (every weight, the term
   quoted in the sentence, mean pooling; the recipe's models with different seeds, each stopping
   early on its own 10 % of train, averaged: ``shopmind.reviews.aspect_term_model``).
+  ``--finetune-joint`` fits that recipe once on the train files of every English aspect set run,
+  together, and scores each set's test file (rows ``shopmind-minilm-pair-finetuned-joint``,
+  ``trained_on`` naming the sets): what a shop gains by adding another domain's labelled pairs.
 
 The file shapes each layout may take (separators, encodings, column names, 3-line records,
 SemEval XML, aspect-category CSVs) are read by ``benchmarks/review_data.py``.
@@ -315,25 +318,34 @@ def _asked_terms_row(row, method: str, analyzer: ReviewAnalyzer, test: pd.DataFr
                **extra)
 
 
+def _aspect_row(name: str, n_train: int, test: pd.DataFrame, method: str, baseline: bool,
+                predicted, fit_seconds: float, seconds: float, truth=None, **extra) -> dict:
+    expected = test["label"].to_numpy() if truth is None else truth
+    metrics = classification_metrics(expected.astype(str), np.asarray(predicted).astype(str))
+    return {"name": method, "baseline": baseline, "dataset": name,
+            "task": "aspect sentiment (sentence + aspect -> polarity)",
+            "metrics": {k: round(v, 4) for k, v in metrics.items()},
+            "fit_seconds": round(fit_seconds, 1),
+            "pairs_per_second": round(len(test) / max(seconds, 1e-9), 1),
+            "n_train": n_train, "n_test": len(test), **extra}
+
+
+def _quick_sample(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return (train.sample(min(len(train), _QUICK["absa_train"]), random_state=0),
+            test.sample(min(len(test), _QUICK["absa_test"]), random_state=1))
+
+
 def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
                 finetune: bool, threads: int | None = None) -> list[dict]:
     if quick:
-        train = train.sample(min(len(train), _QUICK["absa_train"]), random_state=0)
-        test = test.sample(min(len(test), _QUICK["absa_test"]), random_state=1)
+        train, test = _quick_sample(train, test)
     print(f"== {name}: {len(train):,} train pairs, {len(test):,} test pairs", flush=True)
-    y = test["label"].to_numpy()
     results = []
 
     def row(method: str, baseline: bool, predicted, fit_seconds, seconds, truth=None,
             **extra) -> dict:
-        expected = y if truth is None else truth
-        metrics = classification_metrics(expected.astype(str), np.asarray(predicted).astype(str))
-        return {"name": method, "baseline": baseline, "dataset": name,
-                "task": "aspect sentiment (sentence + aspect -> polarity)",
-                "metrics": {k: round(v, 4) for k, v in metrics.items()},
-                "fit_seconds": round(fit_seconds, 1),
-                "pairs_per_second": round(len(test) / max(seconds, 1e-9), 1),
-                "n_train": len(train), "n_test": len(test), **extra}
+        return _aspect_row(name, len(train), test, method, baseline, predicted, fit_seconds,
+                           seconds, truth, **extra)
 
     start = time.perf_counter()
     model = AspectTermClassifier().fit(train["text"], train["term"], train["label"])
@@ -362,31 +374,7 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         print(f"   analyzer, trained: {results[-1]['metrics']}", flush=True)
 
     if finetune and _mostly_latin(train["text"]):
-        from shopmind.reviews import aspect_term_model
-
-        start = time.perf_counter()
-        # shopmind's recipe (every weight fine-tuned; see aspect_term_model for why), the
-        # term quoted in the sentence, the encoder read by the mean of its token states, and
-        # its models averaged, each stopping early on its own 10 % of train (--quick: 2 models,
-        # one epoch)
-        net = aspect_term_model(threads=threads,
-                                **({"epochs": 1, "ensemble": 2} if quick else {})).fit(
-            train["text"], train["term"], train["label"])
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        by_model = net.proba_by_model(test["text"], test["term"])
-        proba = np.mean(by_model, axis=0)  # what predict_proba returns, without scoring twice
-        seconds = time.perf_counter() - start
-        single = [net.classes_[p.argmax(axis=1)] for p in by_model]
-        results.append(row("shopmind-minilm-pair-finetuned", False, net.classes_[proba.argmax(1)],
-                           fit_seconds, seconds, ensemble=net.ensemble, pooling=net.pooling,
-                           accuracy_of_each_model=[round(float(np.mean(
-                               p.astype(str) == y.astype(str))), 4) for p in single],
-                           models=[{"epoch_seconds": [round(s, 1) for s in r.epoch_seconds],
-                                    "dev_history": r.dev_history,
-                                    "loss_curve": [round(v, 4) for v in r.loss_curve]}
-                                   for r in net.reports_]))
-        print(f"   MiniLM fine-tuned: {results[-1]['metrics']}", flush=True)
+        results += run_finetuned([(name, train, test)], quick, threads)
 
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -409,6 +397,43 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
     return results
 
 
+def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: bool,
+                  threads: int | None, method: str = "shopmind-minilm-pair-finetuned") -> list[dict]:
+    """shopmind's aspect-term recipe fitted once on the train pairs of every (name, train,
+    test) in ``sets`` together — one set, or with ``--finetune-joint`` every English one — and
+    scored on each test file: a row per set."""
+    from shopmind.reviews import aspect_term_model
+
+    train = pd.concat([train for _, train, _ in sets])
+    start = time.perf_counter()
+    # shopmind's recipe (every weight fine-tuned; see aspect_term_model for why), the term
+    # quoted in the sentence, the encoder read by the mean of its token states, and its
+    # models averaged, each stopping early on its own 10 % of train (--quick: 2 models, one
+    # epoch)
+    net = aspect_term_model(threads=threads, **({"epochs": 1, "ensemble": 2} if quick else {})).fit(
+        train["text"], train["term"], train["label"].astype(str))
+    fit_seconds = time.perf_counter() - start
+    models = [{"epoch_seconds": [round(s, 1) for s in r.epoch_seconds],
+               "dev_history": r.dev_history, "loss_curve": [round(v, 4) for v in r.loss_curve]}
+              for r in net.reports_]
+    joint = {"trained_on": [name for name, _, _ in sets]} if len(sets) > 1 else {}
+    results = []
+    for name, _, test in sets:
+        y = test["label"].to_numpy().astype(str)
+        start = time.perf_counter()
+        by_model = net.proba_by_model(test["text"], test["term"])
+        proba = np.mean(by_model, axis=0)  # what predict_proba returns, without scoring twice
+        seconds = time.perf_counter() - start
+        results.append(_aspect_row(
+            name, len(train), test, method, False, net.classes_[proba.argmax(1)], fit_seconds,
+            seconds, ensemble=net.ensemble, pooling=net.pooling, **joint,
+            accuracy_of_each_model=[round(float(np.mean(net.classes_[p.argmax(1)] == y)), 4)
+                                    for p in by_model],
+            models=models))
+        print(f"   {name}, {method}: {results[-1]['metrics']}", flush=True)
+    return results
+
+
 def _mostly_latin(texts) -> bool:
     sample = " ".join(list(texts)[:200])
     return len(re.findall(r"[A-Za-z]", sample)) > len(re.findall(r"[\u3400-\u9fff]", sample))
@@ -425,6 +450,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="subsampled, seconds-long run")
     parser.add_argument("--finetune", action="store_true",
                         help="also fine-tune the packaged MiniLM on English aspect sets (slow on CPU)")
+    parser.add_argument("--finetune-joint", action="store_true",
+                        help="also fine-tune it once on the train files of every English aspect set "
+                        "run, together, and score each set's test file")
     parser.add_argument("--encoder-minutes", type=float, default=0.0,
                         help="also pre-train our own encoder this long on each sentiment set's "
                         "training texts and stack it, fine-tuned, with the n-gram ensemble")
@@ -455,10 +483,18 @@ def main(argv=None) -> None:
                 results += run_sentiment(folder, args.quick, args.encoder, args.encoder_minutes)
             except UnreadableFile as error:  # one odd set does not stop the others
                 print(f"!! {folder.name} left out: {error}", file=sys.stderr, flush=True)
+    english = []
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
             if chosen(name):
                 results += run_aspects(name, train, test, args.quick, args.finetune, args.threads)
+                if _mostly_latin(train["text"]):
+                    english.append((name, *(_quick_sample(train, test) if args.quick
+                                            else (train, test))))
+    if args.finetune_joint and english:
+        print(f"== fine-tuning on {' + '.join(n for n, _, _ in english)} together", flush=True)
+        results += run_finetuned(english, args.quick, args.threads,
+                                 "shopmind-minilm-pair-finetuned-joint")
     wall_seconds = time.perf_counter() - started
     extra = {}
     if args.merge:
