@@ -505,7 +505,9 @@ def main(argv=None) -> None:
     write_results(args.out, "reviews", ", ".join(datasets),
                   "document sentiment: fit on train (+dev), evaluate on test; aspect sentiment: "
                   "fit on the train file, evaluate on the test file; one setting for every "
-                  "dataset" + (" (quick: subsampled)" if args.quick else ""),
+                  "dataset" + ("; the -joint rows: fitted once on the train files of every English "
+                               "aspect set run, together" if args.finetune_joint else "")
+                  + (" (quick: subsampled)" if args.quick else ""),
                   results, quick=args.quick, wall_seconds=round(wall_seconds, 1), **extra)
     print_table(results, ["dataset", "accuracy", "macro_f1", "fit_seconds",
                           "reviews_per_second"])
