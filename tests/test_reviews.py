@@ -494,13 +494,18 @@ def test_mentions_frame_columns(shop):
 def test_a_packed_analyzer_refuses_paths_that_leave_it(tmp_path):
     import zipfile
 
-    from shopmind.engine_search_reviews import pack_analyzer, unpack_analyzer
+    from shopmind.engine_search_reviews import extract_analyzer, pack_analyzer, unpack_analyzer
 
     analyzer = ReviewAnalyzer().fit_terms(*_jargon_reviews(30, 0))
     assert unpack_analyzer(pack_analyzer(analyzer, tmp_path / "a.zip")).terms_fitted
+    assert ReviewAnalyzer.load(extract_analyzer(tmp_path / "a.zip", tmp_path / "out")).terms_fitted
     for name in ("../evil.json", "/abs.json", ".hidden/x"):
         archive = tmp_path / "bad.zip"
         with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("analyzer.json", "{}")  # a good name first: nothing is written at all
             zf.writestr(name, "{}")
         with pytest.raises(DataError, match="not a packed review analyzer"):
             unpack_analyzer(archive)
+        with pytest.raises(DataError, match="not a packed review analyzer"):
+            extract_analyzer(archive, tmp_path / "refused")
+        assert not (tmp_path / "refused").exists()

@@ -430,7 +430,7 @@ def reviews_train(
     the held-out share, then refitted on all) and save it in a folder instead of the registry."""
     import tempfile
 
-    from shopmind.engine_search_reviews import train_reviews, unpack_analyzer
+    from shopmind.engine_search_reviews import extract_analyzer, train_reviews
 
     with _friendly_errors(), tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -440,8 +440,8 @@ def reviews_train(
         if trained is None:
             raise typer.BadParameter("fewer than 20 usable reviews in the store; import reviews "
                                      "with text and a label or rating first")
-        analyzer = unpack_analyzer(trained.path)
-        path = analyzer.save(_reviews_model_dir(out))
+        path = extract_analyzer(trained.path, _reviews_model_dir(out))
+        terms_fitted = json.loads((path / "analyzer.json").read_text())["aspect_terms"] is not None
         elapsed = time.perf_counter() - started
         metrics = trained.metrics
         summary = {"held_out_metrics": metrics, "protocol": trained.extra["protocol"],
@@ -454,7 +454,7 @@ def reviews_train(
         console.print(f"aspect terms: held-out accuracy {metrics['aspect_model_accuracy']:.3f} "
                       f"by the trained model, {metrics['aspect_lexicon_accuracy']:.3f} by the "
                       f"lexicon ({metrics['aspect_held_out']:,} terms); judged by the "
-                      f"{'trained model' if analyzer.terms_fitted else 'lexicon'}")
+                      f"{'trained model' if terms_fitted else 'lexicon'}")
     console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
 
 

@@ -281,20 +281,30 @@ def pack_analyzer(analyzer, archive: str | Path) -> Path:
     return archive
 
 
-def unpack_analyzer(archive: str | Path):
-    """The ``ReviewAnalyzer`` packed by :func:`pack_analyzer`."""
+def extract_analyzer(archive: str | Path, folder: str | Path) -> Path:
+    """Unzip an analyzer packed by :func:`pack_analyzer` into ``folder``, which then loads
+    with ``ReviewAnalyzer.load`` — without loading and saving its models again."""
     from shopmind.errors import DataError
-    from shopmind.reviews import ReviewAnalyzer
 
-    with zipfile.ZipFile(archive) as zf, tempfile.TemporaryDirectory() as tmp:
+    folder = Path(folder)
+    with zipfile.ZipFile(archive) as zf:
         for name in zf.namelist():  # an archive of our own: refuse paths that leave it
             parts = Path(name).parts
             if not parts or Path(name).is_absolute() or any(p.startswith(".") for p in parts):
                 raise DataError(f"{archive} holds {name!r}; not a packed review analyzer")
-            target = Path(tmp, *parts)
+        for name in zf.namelist():
+            target = folder.joinpath(*Path(name).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(zf.read(name))
-        return ReviewAnalyzer.load(tmp)
+    return folder
+
+
+def unpack_analyzer(archive: str | Path):
+    """The ``ReviewAnalyzer`` packed by :func:`pack_analyzer`."""
+    from shopmind.reviews import ReviewAnalyzer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return ReviewAnalyzer.load(extract_analyzer(archive, tmp))
 
 
 def register_capability(registry: ModelRegistry, capability: str, trained, *,
