@@ -337,8 +337,6 @@ def _quick_sample(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame
 
 def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
                 finetune: bool, threads: int | None = None) -> list[dict]:
-    if quick:
-        train, test = _quick_sample(train, test)
     print(f"== {name}: {len(train):,} train pairs, {len(test):,} test pairs", flush=True)
     results = []
 
@@ -487,11 +485,12 @@ def main(argv=None) -> None:
     for folder in aspect:
         for name, train, test in aspect_datasets(folder):
             if chosen(name):
+                if args.quick:
+                    train, test = _quick_sample(train, test)
                 results += run_aspects(name, train, test, args.quick, args.finetune, args.threads)
-                if _mostly_latin(train["text"]):
-                    english.append((name, *(_quick_sample(train, test) if args.quick
-                                            else (train, test))))
-    if args.finetune_joint and english:
+                if args.finetune_joint and _mostly_latin(train["text"]):
+                    english.append((name, train, test))
+    if english:
         print(f"== fine-tuning on {' + '.join(n for n, _, _ in english)} together", flush=True)
         results += run_finetuned(english, args.quick, args.threads,
                                  "shopmind-minilm-pair-finetuned-joint")

@@ -441,7 +441,6 @@ def reviews_train(
             raise typer.BadParameter("fewer than 20 usable reviews in the store; import reviews "
                                      "with text and a label or rating first")
         path = extract_analyzer(trained.path, _reviews_model_dir(out))
-        terms_fitted = json.loads((path / "analyzer.json").read_text())["aspect_terms"] is not None
         elapsed = time.perf_counter() - started
         metrics = trained.metrics
         summary = {"held_out_metrics": metrics, "protocol": trained.extra["protocol"],
@@ -454,7 +453,7 @@ def reviews_train(
         console.print(f"aspect terms: held-out accuracy {metrics['aspect_model_accuracy']:.3f} "
                       f"by the trained model, {metrics['aspect_lexicon_accuracy']:.3f} by the "
                       f"lexicon ({metrics['aspect_held_out']:,} terms); judged by the "
-                      f"{'trained model' if terms_fitted else 'lexicon'}")
+                      f"{'trained model' if trained.extra['terms_fitted'] else 'lexicon'}")
     console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
 
 

@@ -265,7 +265,7 @@ def train_reviews(store, settings: Settings, *, holdout: float = 0.2,
                      f"without the trained model ({aspects}), which serves only if it judged "
                      f"better ({'it does' if analyzer.terms_fitted else 'the lexicon serves'})")
     return TrainedModel("review-analyzer", path, metrics, fit_seconds,
-                        extra={"protocol": protocol})
+                        extra={"protocol": protocol, "terms_fitted": analyzer.terms_fitted})
 
 
 def pack_analyzer(analyzer, archive: str | Path) -> Path:
