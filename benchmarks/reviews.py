@@ -34,6 +34,7 @@ which dataset's rows), so a run over one folder updates a file that holds them a
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 import sys
 import tempfile
@@ -318,6 +319,47 @@ def _asked_terms_row(row, method: str, analyzer: ReviewAnalyzer, test: pd.DataFr
                **extra)
 
 
+def _category_rows(name: str, train: pd.DataFrame, test: pd.DataFrame,
+                   analyzer: ReviewAnalyzer) -> list[dict]:
+    """Aspect categories end to end (a dataset whose terms are categories, as ASAP's): every
+    test review asked about every category the train file annotates (``analyze(terms=…)``),
+    scored as polarity or "not mentioned" — with the analyzer's category detector, then
+    without it (every category judged in every review, as before the detector)."""
+    truth_of = {(t, c): p for t, c, p in zip(test["text"], test["term"],
+                                              _as_polarity(test["label"].to_numpy()))}
+    reviews = list(dict.fromkeys(test["text"]))
+    categories = sorted(set(train["term"]))
+    asked = [(r, c) for r in reviews for c in categories]
+    truth = np.array([truth_of.get(pair, "not mentioned") for pair in asked], dtype=object)
+    rows = []
+    for method, detector in (("shopmind-analyzer-categories", analyzer.mention_model),
+                             ("shopmind-analyzer-categories-undetected", None)):
+        judge = copy.copy(analyzer)
+        judge.mention_model = detector
+        start = time.perf_counter()
+        said = {(a.text, o.term): o.polarity for a in judge.analyze(reviews, terms=categories)
+                for o in a.terms}  # as the service and the CLI ask
+        seconds = time.perf_counter() - start
+        predicted = np.array([said.get(pair, "not mentioned") for pair in asked], dtype=object)
+        spoken, found = truth != "not mentioned", predicted != "not mentioned"
+        hits = float((spoken & found).sum())
+        precision, recall = hits / max(int(found.sum()), 1), hits / max(int(spoken.sum()), 1)
+        metrics = classification_metrics(truth.astype(str), predicted.astype(str))
+        rows.append({
+            "name": method, "baseline": detector is None, "dataset": name,
+            "task": "aspect categories: each review x each category -> polarity or not mentioned",
+            "metrics": {**{k: round(v, 4) for k, v in metrics.items()},
+                        "mention_precision": round(precision, 4),
+                        "mention_recall": round(recall, 4),
+                        "mention_f1": round(2 * precision * recall
+                                            / max(precision + recall, 1e-12), 4)},
+            "pairs_per_second": round(len(asked) / max(seconds, 1e-9), 1),
+            "n_test_reviews": len(reviews), "n_categories": len(categories),
+            "n_detected_categories": len(analyzer.mention_model.categories_)})
+        print(f"   {method}: {rows[-1]['metrics']}", flush=True)
+    return rows
+
+
 def _aspect_row(name: str, n_train: int, test: pd.DataFrame, method: str, baseline: bool,
                 predicted, fit_seconds: float, seconds: float, truth=None, **extra) -> dict:
     expected = test["label"].to_numpy() if truth is None else truth
@@ -370,6 +412,8 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
         results.append(_asked_terms_row(row, "shopmind-analyzer-terms-trained", analyzer, test,
                                         truth, time.perf_counter() - start))
         print(f"   analyzer, trained: {results[-1]['metrics']}", flush=True)
+        if analyzer.mention_model is not None:
+            results += _category_rows(name, train, test, analyzer)
 
     if finetune and _mostly_latin(train["text"]):
         results += run_finetuned([(name, train, test)], quick, threads)
@@ -415,6 +459,10 @@ def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: boo
                "dev_history": r.dev_history, "loss_curve": [round(v, 4) for v in r.loss_curve]}
               for r in net.reports_]
     joint = {"trained_on": [name for name, _, _ in sets]} if len(sets) > 1 else {}
+    with tempfile.TemporaryDirectory() as folder:  # what a shop gets served: saved, reloaded
+        saved = net.save(Path(folder) / "aspect-model")
+        megabytes = sum(f.stat().st_size for f in saved.rglob("*") if f.is_file()) / 1e6
+        reloaded = type(net).load(saved)
     results = []
     for name, _, test in sets:
         y = test["label"].to_numpy().astype(str)
@@ -422,13 +470,19 @@ def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: boo
         by_model = net.proba_by_model(test["text"], test["term"])
         proba = np.mean(by_model, axis=0)  # what predict_proba returns, without scoring twice
         seconds = time.perf_counter() - start
+        again = reloaded.predict_proba(test["text"], test["term"])
         results.append(_aspect_row(
             name, len(train), test, method, False, net.classes_[proba.argmax(1)], fit_seconds,
             seconds, ensemble=net.ensemble, pooling=net.pooling, **joint,
             accuracy_of_each_model=[round(float(np.mean(net.classes_[p.argmax(1)] == y)), 4)
                                     for p in by_model],
-            models=models))
-        print(f"   {name}, {method}: {results[-1]['metrics']}", flush=True)
+            models=models, saved={
+                "megabytes": round(megabytes, 1), "save_dtype": net.save_dtype,
+                "accuracy": round(float(np.mean(reloaded.classes_[again.argmax(1)] == y)), 4),
+                "same_prediction": round(float(np.mean(again.argmax(1) == proba.argmax(1))), 4),
+                "max_probability_change": round(float(np.abs(again - proba).max()), 5)}))
+        print(f"   {name}, {method}: {results[-1]['metrics']}, saved: {results[-1]['saved']}",
+              flush=True)
     return results
 
 

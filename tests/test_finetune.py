@@ -179,6 +179,34 @@ def test_mean_pooling_learns_skips_padding_and_reloads(random_bert, sentiment, t
         FineTunedClassifier(model=random_bert, pooling="max", epochs=1).fit(train_x, train_y)
 
 
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+def test_a_float16_save_halves_the_weights_and_reloads_into_float32(random_bert, sentiment,
+                                                                    tmp_path, pooling):
+    from safetensors.torch import load_file
+
+    (train_x, train_y), _, (test_x, _) = sentiment
+    clf = FineTunedClassifier(model=random_bert, pooling=pooling, epochs=3, lr=1e-3,
+                              batch_size=16, max_length=32, patience=None, threads=1)
+    before = clf.fit(train_x, train_y).predict_proba(test_x)
+    full = clf.save(tmp_path / "float32")
+    clf.save_dtype = "float16"
+    half = clf.save(tmp_path / "float16")
+    sizes = [(folder / "model.safetensors").stat().st_size for folder in (full, half)]
+    assert 0.45 < sizes[1] / sizes[0] < 0.55
+    assert {w.dtype for w in load_file(half / "model.safetensors").values()} == {torch.float16}
+    # saving did not round the model that keeps serving
+    assert all(p.dtype == torch.float32 for p in clf._net.parameters())
+    assert np.array_equal(clf.predict_proba(test_x), before)
+    loaded = FineTunedClassifier.load(half)
+    assert loaded.save_dtype == "float16"
+    assert all(p.dtype == torch.float32 for p in loaded._net.parameters())
+    after = loaded.predict_proba(test_x)
+    assert not np.array_equal(after, before) and np.abs(after - before).max() < 1e-2
+    assert (after.argmax(1) == before.argmax(1)).mean() >= 0.98
+    with pytest.raises(ConfigError, match="save_dtype must be one of"):
+        FineTunedClassifier(model=random_bert, save_dtype="int8").fit(train_x, train_y)
+
+
 def test_lora_share_of_a_bert_shaped_model(tmp_path):
     """Rank-8 adapters on a 4-layer, 256-wide BERT: about 2 % of the weights train."""
     tok = train_tokenizer(_corpus(50), vocab_size=100)
@@ -349,12 +377,13 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
                                  "--model", str(tmp_path / "enc"), "--out",
                                  str(tmp_path / "taught"), "--epochs", "4", "--lr", "1e-2",
                                  "--max-length", "32", "--teacher", "ngram", "--variants", "1",
-                                 "--adversarial", "0.02"])
+                                 "--adversarial", "0.02", "--save-dtype", "float16"])
     assert result.exit_code == 0, result.output
     assert "160 rows + 160 variants labelled by the ngram teacher" in result.output
     taught = json.loads((tmp_path / "taught" / "metrics.json").read_text())
     assert taught["texts_with_variants"] == 320 and taught["teacher"] == "ngram"
-    assert FineTunedClassifier.load(tmp_path / "taught").adversarial == 0.02
+    student = FineTunedClassifier.load(tmp_path / "taught")
+    assert student.adversarial == 0.02 and student.save_dtype == "float16"
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "review", "--label-col", "label"])
     assert result.exit_code == 2 and "no such column" in result.output

@@ -411,6 +411,55 @@ def test_the_trained_model_answers_the_categories_it_learned():
     assert analyzer.judge_terms(fresh[:1], fresh_categories[:1])[0].evidence == fresh[0]
 
 
+_SPOKEN = {"dish taste": {1: ["菜很好吃", "味道很棒"], -1: ["菜很难吃", "味道很差"]},
+           "service wait time": {1: ["上菜很快", "不用排队"], -1: ["上菜太慢", "排队很久"]},
+           "parking": {1: ["停车方便", "车位很多"], -1: ["停车太难", "没有车位"]}}
+
+
+def _some_categories_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[int]]:
+    """Reviews speaking of one or two of three categories (none named in the text), annotated
+    with exactly those, one row per (review, category), as ASAP's mentioned ones are."""
+    rng = np.random.default_rng(seed)
+    texts, categories, labels = [], [], []
+    for k in range(n):
+        spoken = list(rng.choice(list(_SPOKEN), size=rng.integers(1, 3), replace=False))
+        sides = rng.choice([1, -1], size=len(spoken))
+        text = f"第{k}次来，" + "，".join(str(rng.choice(_SPOKEN[c][int(s)]))
+                                        for c, s in zip(spoken, sides))
+        texts += [text] * len(spoken)
+        categories += spoken
+        labels += [int(s) for s in sides]
+    return texts, categories, labels
+
+
+def test_a_learned_category_is_judged_only_in_the_reviews_that_speak_of_it(tmp_path):
+    analyzer = ReviewAnalyzer().fit_terms(*_some_categories_reviews(300, 0))
+    assert sorted(analyzer.mention_model.categories_) == sorted(_SPOKEN)
+    loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "a"))
+    texts, categories, labels = _some_categories_reviews(100, 1)
+    truth = {(t, c): y for t, c, y in zip(texts, categories, labels)}
+    reviews = list(dict.fromkeys(texts))
+    said = {(a.text, o.term): o.polarity for a in loaded.analyze(reviews, terms=list(_SPOKEN))
+            for o in a.terms}
+    asked = [(t, c) for t in reviews for c in _SPOKEN]
+    spoken = np.array([pair in truth for pair in asked])
+    answered = np.array([pair in said for pair in asked])
+    assert 0.3 < spoken.mean() < 0.7 and np.mean(answered == spoken) > 0.95
+    right = [said[pair] == ("positive" if y > 0 else "negative") for pair, y in truth.items()
+             if pair in said]
+    assert np.mean(right) > 0.95
+    # an annotated pair is judged as given (the SemEval task), spoken of or not
+    assert all(o is not None for o in loaded.judge_terms([t for t, _ in asked],
+                                                         [c for _, c in asked]))
+    # a category annotated on too few reviews to learn where it is spoken of is judged in all
+    rare = ReviewAnalyzer().fit_terms(*[a + b for a, b in zip(
+        _some_categories_reviews(300, 0), (["环境很好，第一次来", "环境一般"], ["decor"] * 2, [1, 0]))])
+    assert not rare.mention_model.detects("decor") and rare.mention_model.detects("Parking")
+    assert all(a.terms for a in rare.analyze(reviews[:5], terms=["decor"]))
+    with pytest.raises(DataError, match="category 'decor' at row 1 has no detector"):
+        rare.mention_model.mentioned(reviews[:2], ["parking", "decor"])
+
+
 def _annotated_shop(store, texts: list[str], terms: list[str], labels: list[str]) -> None:
     """A store whose reviews carry the aspect annotations (and a star rating from them)."""
     aspects: dict[str, dict[str, str]] = {}
@@ -422,6 +471,21 @@ def _annotated_shop(store, texts: list[str], terms: list[str], labels: list[str]
         reviews=pd.DataFrame({"item_id": "p", "text": list(aspects),
                               "rating": [stars[next(iter(a.values()))] for a in aspects.values()],
                               "aspects": list(aspects.values())})))
+
+
+def test_the_engine_reports_how_well_it_finds_the_shops_categories(tmp_path):
+    from shopmind.config import Settings
+    from shopmind.data.store import Store
+    from shopmind.engine_search_reviews import train_reviews, unpack_analyzer
+
+    store = Store(f"sqlite:///{tmp_path}/shop.db")
+    texts, categories, labels = _some_categories_reviews(300, 0)
+    _annotated_shop(store, texts, categories, ["positive" if y > 0 else "negative" for y in labels])
+    trained = train_reviews(store, Settings(), out_dir=tmp_path)
+    m = trained.metrics
+    assert m["aspect_categories_detected"] == 3 and m["aspect_mention_f1"] > 0.9
+    assert unpack_analyzer(trained.path).mention_model.detects("parking")
+    store.close()
 
 
 def _noisy_battery_reviews(n: int, seed: int) -> tuple[list[str], list[str], list[str]]:

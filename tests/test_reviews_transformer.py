@@ -132,6 +132,11 @@ def test_an_ensemble_averages_models_that_stopped_on_different_dev_rows(tiny_mod
     assert loaded.ensemble == 2
     assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
                        atol=1e-6)
+    model.save_dtype = "float16"  # half the disk; the same answers up to rounding
+    half = TransformerPairClassifier.load(model.save(tmp_path / "pair-ensemble-16"))
+    assert half.save_dtype == "float16" and half._inners[1].save_dtype == "float16"
+    assert np.allclose(half.predict_proba(texts, terms), model.predict_proba(texts, terms),
+                       atol=1e-2)
     with pytest.raises(DataError, match="ensemble"):
         TransformerPairClassifier(model=tiny_model, ensemble=0).fit(texts, terms, labels)
 
@@ -169,6 +174,7 @@ def test_the_aspect_term_recipe_is_one_definition_that_callers_can_adjust(tiny_m
     # every weight trained (the dev splits' choice over LoRA), five models, each its own dev tenth
     assert (recipe["lora"], recipe["lr"], recipe["ensemble"], recipe["dev_share"]) == (
         False, 1e-4, 5, 0.1)
+    assert recipe["save_dtype"] == "float16"  # each model saved in half the disk
     assert aspect_model(tiny_model).get_params() == recipe  # the engine's is the same recipe
     quick = aspect_term_model(tiny_model, ensemble=2, epochs=1).get_params()
     assert quick == {**recipe, "ensemble": 2, "epochs": 1}

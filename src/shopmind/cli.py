@@ -454,6 +454,11 @@ def reviews_train(
                       f"by the trained model, {metrics['aspect_lexicon_accuracy']:.3f} by the "
                       f"lexicon ({metrics['aspect_held_out']:,} terms); judged by the "
                       f"{'trained model' if trained.extra['terms_fitted'] else 'lexicon'}")
+    if "aspect_mention_f1" in metrics:
+        console.print(f"aspect categories: held-out mention F1 {metrics['aspect_mention_f1']:.3f} "
+                      f"(precision {metrics['aspect_mention_precision']:.3f}, recall "
+                      f"{metrics['aspect_mention_recall']:.3f}); "
+                      f"{metrics.get('aspect_categories_detected', 0)} categories detected")
     console.print(f"saved the review analyzer to {path} ({elapsed:.0f} s)")
 
 

@@ -16,7 +16,9 @@ capabilities; ``shopmind demo`` and the service's test shops call :func:`train_s
   the shop annotated with aspects (``{"battery": "positive"}``) train the aspect-term model
   that judges the terms asked of the analyzer; the same share of the annotated reviews is held out
   and judged with and without it (``aspect_model_accuracy``, ``aspect_lexicon_accuracy``, and
-  macro-F1), and the model is kept only where it judged better. The analyzer is a folder,
+  macro-F1), and the model is kept only where it judged better. Where the annotations name
+  categories absent from the text, the held-out reviews also score the category detector
+  (``aspect_mention_precision``, ``_recall``, ``_f1``). The analyzer is a folder,
   the registry stores files, so it travels as one zip archive
   (:func:`unpack_analyzer` reads it back).
 
@@ -184,11 +186,17 @@ def _fit_aspect_terms(analyzer, pairs: pd.DataFrame, held_out: set[str], sentime
         model = judge.term_scores(test["text"], test["term"], test["polarity"])
         metrics.update({f"aspect_model_{k}": v for k, v in model.items()})
         metrics.update({f"aspect_lexicon_{k}": v for k, v in lexicon.items()})
+        if judge.mention_model is not None:  # which held-out reviews speak of which category
+            spoken = test.groupby("text", sort=False)["term"].agg(set)
+            metrics.update({f"aspect_mention_{k}": v for k, v in judge.mention_model.score(
+                spoken.index.tolist(), spoken.tolist()).items()})
         if model["accuracy"] <= lexicon["accuracy"]:
             return metrics
     analyzer.aspect_model = _reporting(aspect_model(spec), "aspect model on every annotated "
                                        "review", progress)
     analyzer.fit_terms(pairs["text"], pairs["term"], pairs["polarity"])
+    if analyzer.mention_model is not None:
+        metrics["aspect_categories_detected"] = len(analyzer.mention_model.categories_)
     return metrics
 
 

@@ -91,6 +91,9 @@ def finetune_command(
     dev: Annotated[Path | None, typer.Option(
         help="dev table for early stopping and the metrics summary")] = None,
     out: Annotated[Path, typer.Option(help="where to save the classifier")] = Path("finetuned"),
+    save_dtype: Annotated[str, typer.Option(
+        help="float32, or float16: the saved weights take half the disk and are read back into "
+             "float32 (probabilities change by a rounding)")] = "float32",
     epochs: Annotated[float, typer.Option(help="passes over the training data")] = 3.0,
     lr: Annotated[float | None, typer.Option(
         help="peak learning rate (default 5e-5 full, 5e-4 LoRA)")] = None,
@@ -123,7 +126,7 @@ def finetune_command(
                                   batch_size=batch_size, max_length=max_length,
                                   class_weight="balanced" if class_weight else None,
                                   max_minutes=minutes, distill=distill, pooling=pooling,
-                                  adversarial=adversarial)
+                                  adversarial=adversarial, save_dtype=save_dtype)
         console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {rows:,} rows" +
                       (f" + {len(texts) - rows:,} variants labelled by the {teacher} teacher"
                        if teacher else "") +

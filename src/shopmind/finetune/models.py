@@ -68,13 +68,16 @@ def count_parameters(net) -> tuple[int, int]:
 def load_sequence_classifier(path: str, num_labels: int):
     """A sequence-classification model from ``path`` and the modules it had to initialise.
 
+    Its weights are float32 whatever the checkpoint stores (a float16 one: trained and
+    run in float32 here, see ``FineTunedClassifier``'s ``save_dtype``).
+
     The second value names the modules whose weights were not in ``path`` (the new classifier
     head, and the pooler of an encoder pre-trained without one): LoRA must train and save
     those in full, or a reloaded model would start them from different random values.
     """
-    _, transformers = torch_and_transformers()
+    torch, transformers = torch_and_transformers()
     net, info = transformers.AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=num_labels, output_loading_info=True)
+        path, num_labels=num_labels, output_loading_info=True, dtype=torch.float32)
     fresh = sorted({key.rsplit(".", 1)[0] for key in info.get("missing_keys", [])})
     return net, fresh
 
@@ -96,7 +99,8 @@ def load_classifier(path: str, num_labels: int, pooling: str = "cls"):
 def load_saved_classifier(path: str, num_labels: int, pooling: str = "cls"):
     """A classifier saved whole (not as an adapter) by :class:`FineTunedClassifier`."""
     if pooling == "cls":
-        _, transformers = torch_and_transformers()
-        return transformers.AutoModelForSequenceClassification.from_pretrained(path)
+        torch, transformers = torch_and_transformers()
+        return transformers.AutoModelForSequenceClassification.from_pretrained(
+            path, dtype=torch.float32)
     net, _ = load_classifier(path, num_labels, pooling)
     return net.load_head(path)

@@ -39,12 +39,12 @@ HEAD_FILE = "mean_pooled_head.safetensors"
 
 
 def load_encoder(path: str):
-    """The bare encoder at ``path``, without a pooler where the architecture lets us leave it
-    out (it would be computed and never read)."""
+    """The bare encoder at ``path`` in float32 (whatever the checkpoint stores), without a
+    pooler where the architecture lets us leave it out (it would be computed and never read)."""
     try:
-        return AutoModel.from_pretrained(path, add_pooling_layer=False)
+        return AutoModel.from_pretrained(path, add_pooling_layer=False, dtype=torch.float32)
     except TypeError:  # an architecture without the option
-        return AutoModel.from_pretrained(path)
+        return AutoModel.from_pretrained(path, dtype=torch.float32)
 
 
 class MeanPooledClassifier(torch.nn.Module):

@@ -7,7 +7,8 @@
   trained on the shop's own reviews (``fit(texts, labels)``, ``predict``, ``predict_proba``,
   ``save`` / ``load``);
 * :class:`AspectTermClassifier` and :class:`TransformerPairClassifier` — aspect-term
-  sentiment (sentence + aspect term → polarity); :class:`TransformerClassifier` — a fine-tuned
+  sentiment (sentence + aspect term → polarity); :class:`CategoryMentionDetector` — which of
+  the shop's own aspect categories a review speaks of; :class:`TransformerClassifier` — a fine-tuned
   encoder as a sentiment model; :class:`StackedSentimentClassifier` — several sentiment models
   weighed on held-out reviews (e.g. the n-gram ensemble and a fine-tuned encoder);
   :func:`distillation_set` — a teacher's cross-fitted probabilities on the reviews and on
@@ -34,6 +35,7 @@ from shopmind.reviews.base import (
 from shopmind.reviews.distill import augment_reviews, distillation_set, out_of_fold_proba
 from shopmind.reviews.insight import ReviewInsights
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
+from shopmind.reviews.mentions import CategoryMentionDetector
 from shopmind.reviews.ngram import NgramSentimentClassifier
 from shopmind.reviews.stacking import StackedSentimentClassifier
 from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
@@ -55,6 +57,7 @@ __all__ = [
     "augment_reviews",
     "distillation_set",
     "AspectTermClassifier",
+    "CategoryMentionDetector",
     "TransformerClassifier",
     "aspect_term_model",
     "TransformerPairClassifier",

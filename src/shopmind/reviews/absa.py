@@ -41,6 +41,7 @@ from shopmind.errors import DataError, NotFittedError
 from shopmind.reviews.analyzer import lexicon_score, opinion_words
 from shopmind.reviews.base import as_texts
 from shopmind.reviews.clauses import find_term, split_clauses, units
+from shopmind.reviews.tfidf import l2_tfidf, smooth_idf
 
 __all__ = ["AspectTermClassifier", "locate_term", "MARKER"]
 
@@ -191,12 +192,8 @@ class AspectTermClassifier:
         return counts[back], np.array(dense, dtype=np.float32).reshape(len(texts), _N_DENSE)[back]
 
     def _matrix(self, counts: sp.csr_matrix, dense: np.ndarray) -> sp.csr_matrix:
-        x = counts.astype(np.float32)
-        x.data = 1.0 + np.log(x.data)
-        x = x @ sp.diags(self._idf)
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        x = sp.diags(1.0 / np.maximum(norms, 1e-12)) @ x
-        return sp.hstack([x, sp.csr_matrix(dense * _DENSE_SCALE)], format="csr", dtype=np.float32)
+        return sp.hstack([l2_tfidf(counts, self._idf), sp.csr_matrix(dense * _DENSE_SCALE)],
+                         format="csr", dtype=np.float32)
 
     def fit(self, texts, pairs, labels) -> AspectTermClassifier:
         """Fit on sentences, their aspect terms and the polarity labels (any values)."""
@@ -214,8 +211,7 @@ class AspectTermClassifier:
         counter = CountVectorizer(analyzer=lambda f: f, min_df=self.min_df, dtype=np.float32)
         counts, dense = self._rows(texts, pairs, counter.fit_transform)
         self._vocab = {t: i for i, t in enumerate(counter.get_feature_names_out().tolist())}
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
-        self._idf = (np.log((1 + counts.shape[0]) / (1 + df)) + 1).astype(np.float32)
+        self._idf = smooth_idf(counts)
         x = self._matrix(counts, dense)
         # liblinear, one-vs-rest for more classes: far faster than a multinomial fit on
         # hundreds of thousands of sparse features, and as accurate here

@@ -49,6 +49,7 @@ from shopmind.reviews.clauses import (
     units,
 )
 from shopmind.reviews.lexicon import Lexicon, default_lexicon
+from shopmind.reviews.mentions import CategoryMentionDetector
 from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
 from shopmind.text.language import detect_language
 
@@ -91,7 +92,9 @@ class TermOpinion:
     ``review[start:end]`` is the term as written. A term the review does not contain is still
     answered when it names a taxonomy aspect the review talks about ("quality" of
     「做工很好」; ``start:end`` is then that opinion's evidence), or when the trained model
-    learned it as one of the shop's aspect categories (the whole review is the evidence).
+    learned it as one of the shop's aspect categories (the whole review is the evidence) and,
+    asked through ``analyze(terms=…)`` about a category the shop annotated on enough reviews,
+    the review speaks of it (:class:`~shopmind.reviews.mentions.CategoryMentionDetector`).
     """
 
     term: str
@@ -338,9 +341,11 @@ class ReviewAnalyzer:
     def __init__(self, sentiment: TextClassifier | None = None,
                  taxonomy: AspectTaxonomy | None = None, lexicon: Lexicon | None = None,
                  model_weight: float = 0.3, band: float = 0.3, clause_model: bool = False,
-                 negative_weight: float = 1.5, aspect_model: PairClassifier | None = None):
+                 negative_weight: float = 1.5, aspect_model: PairClassifier | None = None,
+                 mention_model: CategoryMentionDetector | None = None):
         self.sentiment = sentiment
         self.aspect_model = aspect_model
+        self.mention_model = mention_model
         self.taxonomy = taxonomy
         self.lexicon = lexicon
         self.model_weight = model_weight
@@ -381,7 +386,9 @@ class ReviewAnalyzer:
         an aspect category the review does not contain ("quality" of 「做工很好」). Without a
         model set, an :class:`~shopmind.reviews.absa.AspectTermClassifier`. Whether it judges
         better than the analyzer without it is for :meth:`term_scores` on reviews neither has
-        seen (the engine keeps it only where it does)."""
+        seen (the engine keeps it only where it does). Where the model learned aspect
+        categories (terms absent from their reviews), it also learns which reviews speak of
+        each (``mention_model``; see :mod:`shopmind.reviews.mentions`)."""
         from shopmind.reviews.absa import AspectTermClassifier
 
         texts, terms = _text_term_rows(texts, terms)
@@ -391,6 +398,7 @@ class ReviewAnalyzer:
         if len(set(y)) < 2:
             raise DataError("the aspect labels have a single polarity; the model needs two")
         self.aspect_model = (self.aspect_model or AspectTermClassifier()).fit(texts, terms, y)
+        self.mention_model = _fit_mentions(self.aspect_model, texts, terms)
         return self
 
     def term_scores(self, texts, terms, labels) -> dict[str, float]:
@@ -440,7 +448,7 @@ class ReviewAnalyzer:
         if terms:
             asked = _clean_terms(terms)
             analyses = self.analyze(texts, n_jobs, categories)
-            said = iter(self._judge([(a, t) for a in analyses for t in asked]))
+            said = iter(self._judge([(a, t) for a in analyses for t in asked], detect=True))
             for analysis in analyses:
                 analysis.terms = [o for o in (next(said) for _ in asked) if o is not None]
             return analyses
@@ -530,16 +538,22 @@ class ReviewAnalyzer:
 
     def judge_terms(self, texts, terms) -> list[TermOpinion | None]:
         """Each review's opinion about its own aspect term (the SemEval task): one term per
-        text; None where the review does not speak of it (see :class:`TermOpinion`)."""
+        text; None where the review does not speak of it (see :class:`TermOpinion`). A
+        category the shop annotated is taken as spoken of, as the term of an annotated pair is;
+        :meth:`analyze` with ``terms`` asks the category detector first."""
         texts, terms = _text_term_rows(texts, terms)
         return self._judge(list(zip(self.analyze(texts), terms, strict=True)))
 
-    def _judge(self, asked: list[tuple[ReviewAnalysis, str]]) -> list[TermOpinion | None]:
+    def _judge(self, asked: list[tuple[ReviewAnalysis, str]],
+               detect: bool = False) -> list[TermOpinion | None]:
         taxonomy = self.taxonomy or default_taxonomy()
         names = {k.lower(): a.name for a in taxonomy for k in (a.name, a.zh, a.en)}
         knows = getattr(self.aspect_model, "knows_category", lambda _: False)
         out: list[TermOpinion | None] = []
         for_model: list[tuple[str, TermOpinion, str]] = []  # (review, opinion, its evidence)
+        detects = getattr(self.mention_model, "detects", lambda _: False) if detect else (
+            lambda _: False)
+        to_detect: list[tuple[int, str, str]] = []  # (where in out, review, category)
         for analysis, term in asked:
             opinion, clause = _clause_opinion(analysis, term)
             if clause is not None:
@@ -554,8 +568,18 @@ class ReviewAnalyzer:
                 # a category of the shop's (「排队时间」), learned by the model and unknown to
                 # the taxonomy, which cannot tell whether a review speaks of it: the model does
                 opinion = TermOpinion(term, "neutral", 0.0, analysis.text, 0, len(analysis.text))
+                if detects(term):
+                    to_detect.append((len(out), analysis.text, term))
                 for_model.append((analysis.text, opinion, analysis.text))
             out.append(opinion)
+        if to_detect:  # a learned category the review does not speak of is not judged in it
+            said = self.mention_model.mentioned([r for _, r, _ in to_detect],
+                                                [c for _, _, c in to_detect])
+            silent = {id(out[i]) for (i, _, _), yes in zip(to_detect, said, strict=True) if not yes}
+            for i, _, _ in to_detect:
+                if id(out[i]) in silent:
+                    out[i] = None
+            for_model = [row for row in for_model if id(row[1]) not in silent]
         if self.terms_fitted and for_model:
             # the trained model judges every term in a text, and aspects asked by a name it
             # was trained on as a category; the rest keep the lexicon's verdict
@@ -632,7 +656,8 @@ class ReviewAnalyzer:
                 "taxonomy": (self.taxonomy or default_taxonomy()).to_dict(),
                 "lexicon": (self.lexicon or default_lexicon()).to_dict(),
                 "sentiment": saved(self.sentiment, "sentiment") if self.fitted else None,
-                "aspect_terms": saved(self.aspect_model, "aspect") if self.terms_fitted else None}
+                "aspect_terms": saved(self.aspect_model, "aspect") if self.terms_fitted else None,
+                "mentions": saved(self.mention_model, "mentions") if self.mention_model else None}
         (path / "analyzer.json").write_text(json.dumps(spec, ensure_ascii=False, indent=1),
                                             encoding="utf-8")
         return path
@@ -646,11 +671,11 @@ class ReviewAnalyzer:
                                  f"`shopmind reviews train` or ReviewAnalyzer().fit(...).save()")
         spec = json.loads(spec_file.read_text(encoding="utf-8"))
         models = {role: _load_classifier(spec[role]["class"], path / spec[role]["file"])
-                  if spec.get(role) else None for role in ("sentiment", "aspect_terms")}
+                  if spec.get(role) else None for role in ("sentiment", "aspect_terms", "mentions")}
         return cls(models["sentiment"], AspectTaxonomy.from_dict(spec["taxonomy"]),
                    Lexicon.from_dict(spec["lexicon"]), spec["model_weight"], spec["band"],
                    spec.get("clause_model", False), spec.get("negative_weight", 1.5),
-                   models["aspect_terms"])
+                   models["aspect_terms"], models["mentions"])
 
 
 _WORKER: ReviewAnalyzer | None = None
@@ -661,6 +686,26 @@ def _reads_categories(model) -> bool:
     import inspect
 
     return "categories" in inspect.signature(model.predict_proba).parameters
+
+
+def _fit_mentions(aspect_model, texts: list[str], terms: list[str]):
+    """A :class:`CategoryMentionDetector` of the categories ``aspect_model`` learned (terms
+    absent from their reviews), from each annotated review's categories; None where the model
+    learned none, or no category was annotated on enough reviews to learn it."""
+    knows = getattr(aspect_model, "knows_category", None)
+    if knows is None:
+        return None
+    by_review: dict[str, set[str]] = {}
+    for text, term in zip(texts, terms, strict=True):
+        by_review.setdefault(text, set())
+        if knows(term):
+            by_review[text].add(term)
+    if not any(by_review.values()):
+        return None
+    try:
+        return CategoryMentionDetector().fit(list(by_review), list(by_review.values()))
+    except DataError:  # no category with enough reviews either way: all stay judged
+        return None
 
 
 def _clean_terms(terms) -> list[str]:
