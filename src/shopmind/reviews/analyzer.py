@@ -551,10 +551,8 @@ class ReviewAnalyzer:
         knows = getattr(self.aspect_model, "knows_category", lambda _: False)
         out: list[TermOpinion | None] = []
         for_model: list[tuple[str, TermOpinion, str]] = []  # (review, opinion, its evidence)
-        detects = getattr(self.mention_model, "detects", lambda _: False) if detect else (
-            lambda _: False)
-        to_detect: list[tuple[int, str, str]] = []  # (where in out, review, category)
-        for analysis, term in asked:
+        unspoken = self._unspoken(asked) if detect else set()
+        for k, (analysis, term) in enumerate(asked):
             opinion, clause = _clause_opinion(analysis, term)
             if clause is not None:
                 for_model.append((analysis.text, opinion, clause.text))
@@ -564,22 +562,12 @@ class ReviewAnalyzer:
                                None)
                 if opinion is not None and knows(term):
                     for_model.append((analysis.text, opinion, opinion.evidence))
-            elif knows(term):
+            elif knows(term) and k not in unspoken:
                 # a category of the shop's (「排队时间」), learned by the model and unknown to
                 # the taxonomy, which cannot tell whether a review speaks of it: the model does
                 opinion = TermOpinion(term, "neutral", 0.0, analysis.text, 0, len(analysis.text))
-                if detects(term):
-                    to_detect.append((len(out), analysis.text, term))
                 for_model.append((analysis.text, opinion, analysis.text))
             out.append(opinion)
-        if to_detect:  # a learned category the review does not speak of is not judged in it
-            said = self.mention_model.mentioned([r for _, r, _ in to_detect],
-                                                [c for _, _, c in to_detect])
-            silent = {id(out[i]) for (i, _, _), yes in zip(to_detect, said, strict=True) if not yes}
-            for i, _, _ in to_detect:
-                if id(out[i]) in silent:
-                    out[i] = None
-            for_model = [row for row in for_model if id(row[1]) not in silent]
         if self.terms_fitted and for_model:
             # the trained model judges every term in a text, and aspects asked by a name it
             # was trained on as a category; the rest keep the lexicon's verdict
@@ -591,6 +579,15 @@ class ReviewAnalyzer:
                 opinion.score = round(float(p[2] - p[0]), 4)
                 opinion.evidence = evidence
         return out
+
+    def _unspoken(self, asked: list[tuple[ReviewAnalysis, str]]) -> set[int]:
+        """Where in ``asked`` a category the detector knows is one the review does not speak of."""
+        if self.mention_model is None:
+            return set()
+        rows = [k for k, (_, term) in enumerate(asked) if self.mention_model.detects(term)]
+        said = self.mention_model.mentioned([asked[k][0].text for k in rows],
+                                            [asked[k][1] for k in rows]) if rows else []
+        return {k for k, yes in zip(rows, said, strict=True) if not yes}
 
     def _blend(self, lexicon: float, has_lexicon: bool, model: float | None) -> float:
         if model is None:
