@@ -451,6 +451,13 @@ def test_a_learned_category_is_judged_only_in_the_reviews_that_speak_of_it(tmp_p
     # an annotated pair is judged as given (the SemEval task), spoken of or not
     assert all(o is not None for o in loaded.judge_terms([t for t, _ in asked],
                                                          [c for _, c in asked]))
+    # and in insight, beside the taxonomy's aspects, counted in the reviews that speak of them
+    report = ReviewInsights(loaded).build(pd.DataFrame({"text": reviews}))
+    counted = {a["aspect"]: (a["positive"], a["negative"]) for a in report["aspects"]}
+    for category in _SPOKEN:
+        said = [y for (_, c), y in truth.items() if c == category]
+        expected = (said.count(1), said.count(-1))
+        assert np.abs(np.subtract(counted[category], expected)).sum() <= 0.1 * len(said)
     # a category annotated on too few reviews to learn where it is spoken of is judged in all
     rare = ReviewAnalyzer().fit_terms(*[a + b for a, b in zip(
         _some_categories_reviews(300, 0), (["环境很好，第一次来", "环境一般"], ["decor"] * 2, [1, 0]))])

@@ -546,8 +546,7 @@ class ReviewAnalyzer:
 
     def _judge(self, asked: list[tuple[ReviewAnalysis, str]],
                detect: bool = False) -> list[TermOpinion | None]:
-        taxonomy = self.taxonomy or default_taxonomy()
-        names = {k.lower(): a.name for a in taxonomy for k in (a.name, a.zh, a.en)}
+        names = self._aspect_names()
         knows = getattr(self.aspect_model, "knows_category", lambda _: False)
         out: list[TermOpinion | None] = []
         for_model: list[tuple[str, TermOpinion, str]] = []  # (review, opinion, its evidence)
@@ -580,6 +579,18 @@ class ReviewAnalyzer:
                 opinion.evidence = evidence
         return out
 
+    def _own_categories(self) -> list[str]:
+        """The detected categories that are not the taxonomy's aspects (those it finds itself)."""
+        if self.mention_model is None:
+            return []
+        known = self._aspect_names()
+        return [c for c in self.mention_model.categories_ if c not in known]
+
+    def _aspect_names(self) -> dict[str, str]:
+        """Every name of a taxonomy aspect, lower-cased (key, Chinese, English) -> its key."""
+        return {k.lower(): a.name for a in self.taxonomy or default_taxonomy()
+                for k in (a.name, a.zh, a.en)}
+
     def _unspoken(self, asked: list[tuple[ReviewAnalysis, str]]) -> set[int]:
         """Where in ``asked`` a category the detector knows is one the review does not speak of."""
         if self.mention_model is None:
@@ -611,12 +622,16 @@ class ReviewAnalyzer:
 
         Both carry ``row`` (the review's position in ``reviews``) and, when present,
         ``review_id``, ``item_id``, ``user_id``, ``ts`` and ``rating``. A ``category`` column
-        (the reviewed item's category) reaches a model that reads categories.
+        (the reviewed item's category) reaches a model that reads categories. Besides the
+        taxonomy's aspects, the mentions hold the shop's own categories the analyzer learned to
+        detect (see :meth:`fit_terms`), each judged in the reviews that speak of it, the review
+        its evidence.
         """
         if text_col not in reviews.columns:
             raise DataError(f"the reviews frame has no {text_col!r} column")
         analyses = self.analyze(reviews[text_col].tolist(), categories=reviews["category"].tolist()
-                                if "category" in reviews else None)
+                                if "category" in reviews else None,
+                                terms=self._own_categories() or None)
         keep = [c for c in ("review_id", "item_id", "user_id", "ts", "rating") if c in reviews]
         base = reviews[keep].reset_index(drop=True).assign(row=np.arange(len(reviews)))
         per_review = base.assign(
@@ -625,6 +640,8 @@ class ReviewAnalyzer:
             **{f"p_{p}": [r.proba[p] for r in analyses] for p in POLARITIES})
         rows = [(i, m.aspect, m.polarity, m.score, m.strength, m.evidence, m.start, m.end)
                 for i, r in enumerate(analyses) for m in r.aspects]
+        rows += [(i, o.term, o.polarity, o.score, round(min(1.0, abs(o.score)), 4), o.evidence,
+                  o.start, o.end) for i, r in enumerate(analyses) for o in r.terms]
         mentions = pd.DataFrame(rows, columns=["row", "aspect", "polarity", "score", "strength",
                                                "evidence", "start", "end"])
         mentions = base.merge(mentions, on="row", how="inner").assign(
