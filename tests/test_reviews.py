@@ -464,6 +464,8 @@ def test_a_learned_category_is_judged_only_in_the_reviews_that_speak_of_it(tmp_p
         said = [y for (_, c), y in truth.items() if c == category]
         expected = (said.count(1), said.count(-1))
         assert np.abs(np.subtract(counted[category], expected)).sum() <= 0.1 * len(said)
+    assert {n["aspect"] for n in report["needs"]} == set(_SPOKEN)  # each is complained about
+    assert "改进parking" in report["summary"]  # the reviews are Chinese, so is the summary
     # a category annotated on too few reviews to learn where it is spoken of is judged in all
     rare = ReviewAnalyzer().fit_terms(*[a + b for a, b in zip(
         _some_categories_reviews(300, 0), (["环境很好，第一次来", "环境一般"], ["decor"] * 2, [1, 0]))])
