@@ -448,6 +448,12 @@ def test_a_learned_category_is_judged_only_in_the_reviews_that_speak_of_it(tmp_p
     right = [said[pair] == ("positive" if y > 0 else "negative") for pair, y in truth.items()
              if pair in said]
     assert np.mean(right) > 0.95
+    # the evidence is the clause that speaks of the category, not the whole review
+    [analysis] = loaded.analyze(["第一次来，停车太难，菜很好吃"], terms=["parking", "dish taste"])
+    assert [(o.term, o.polarity, o.evidence.strip("，")) for o in analysis.terms] == [
+        ("parking", "negative", "停车太难"), ("dish taste", "positive", "菜很好吃")]
+    o = analysis.terms[0]
+    assert analysis.text[o.start:o.end] == o.evidence
     # an annotated pair is judged as given (the SemEval task), spoken of or not
     assert all(o is not None for o in loaded.judge_terms([t for t, _ in asked],
                                                          [c for _, c in asked]))
@@ -458,6 +464,8 @@ def test_a_learned_category_is_judged_only_in_the_reviews_that_speak_of_it(tmp_p
         said = [y for (_, c), y in truth.items() if c == category]
         expected = (said.count(1), said.count(-1))
         assert np.abs(np.subtract(counted[category], expected)).sum() <= 0.1 * len(said)
+    assert {n["aspect"] for n in report["needs"]} == set(_SPOKEN)  # each is complained about
+    assert "改进parking" in report["summary"]  # the reviews are Chinese, so is the summary
     # a category annotated on too few reviews to learn where it is spoken of is judged in all
     rare = ReviewAnalyzer().fit_terms(*[a + b for a, b in zip(
         _some_categories_reviews(300, 0), (["环境很好，第一次来", "环境一般"], ["decor"] * 2, [1, 0]))])

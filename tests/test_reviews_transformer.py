@@ -211,3 +211,31 @@ def test_the_engine_fits_a_chosen_aspect_model_and_keeps_the_better_judge(tiny_m
             else served.aspect_model is None)
     assert f"without the trained model ({tiny_model})" in trained.extra["protocol"]
     store.close()
+
+
+def test_a_fine_tuned_aspect_model_learns_the_shops_categories_and_where_they_are(tiny_model,
+                                                                                  tmp_path):
+    """Terms absent from their reviews are categories: the analyzer then learns to detect them,
+    whatever the aspect model (here a fine-tuned encoder, as `--aspect-model minilm`)."""
+    from shopmind.reviews import ReviewAnalyzer
+
+    spoken = {"parking": ["easy to park the car", "nowhere to leave the car"],
+              "wait time": ["we waited an hour", "served in minutes"]}
+    rng = np.random.default_rng(0)
+    texts, terms, labels = [], [], []
+    for k in range(40):
+        category = ["parking", "wait time"][k % 2]
+        side = int(rng.integers(0, 2))
+        text = f"visit {k}: {spoken[category][side]}, the battery is fine"
+        texts += [text, text]
+        terms += [category, "battery"]  # a category, and a term of the text
+        labels += [["positive", "negative"][side], "positive"]
+    net = TransformerPairClassifier(model=tiny_model, epochs=1, batch_size=8, max_length=32,
+                                    threads=1)
+    analyzer = ReviewAnalyzer(aspect_model=net).fit_terms(texts, terms, labels)
+    assert net.knows_category("Parking") and not net.knows_category("battery")
+    assert sorted(analyzer.mention_model.categories_) == ["parking", "wait time"]
+    loaded = ReviewAnalyzer.load(analyzer.save(tmp_path / "analyzer"))
+    assert loaded.aspect_model.knows_category("wait time")
+    [analysis] = loaded.analyze(["visit 99: nowhere to leave the car"], terms=["parking", "wait time"])
+    assert [o.term for o in analysis.terms] == ["parking"]

@@ -92,9 +92,11 @@ class TermOpinion:
     ``review[start:end]`` is the term as written. A term the review does not contain is still
     answered when it names a taxonomy aspect the review talks about ("quality" of
     「做工很好」; ``start:end`` is then that opinion's evidence), or when the trained model
-    learned it as one of the shop's aspect categories (the whole review is the evidence) and,
-    asked through ``analyze(terms=…)`` about a category the shop annotated on enough reviews,
-    the review speaks of it (:class:`~shopmind.reviews.mentions.CategoryMentionDetector`).
+    learned it as one of the shop's aspect categories and, asked through ``analyze(terms=…)``
+    about a category the shop annotated on enough reviews, the review speaks of it
+    (:class:`~shopmind.reviews.mentions.CategoryMentionDetector`). The evidence of such a
+    category is the clause the detector finds it in most surely (the review, for a category
+    annotated too rarely to detect).
     """
 
     term: str
@@ -551,6 +553,7 @@ class ReviewAnalyzer:
         out: list[TermOpinion | None] = []
         for_model: list[tuple[str, TermOpinion, str]] = []  # (review, opinion, its evidence)
         unspoken = self._unspoken(asked) if detect else set()
+        located: list[tuple[TermOpinion, ReviewAnalysis]] = []  # categories to find a clause for
         for k, (analysis, term) in enumerate(asked):
             opinion, clause = _clause_opinion(analysis, term)
             if clause is not None:
@@ -566,6 +569,8 @@ class ReviewAnalyzer:
                 # the taxonomy, which cannot tell whether a review speaks of it: the model does
                 opinion = TermOpinion(term, "neutral", 0.0, analysis.text, 0, len(analysis.text))
                 for_model.append((analysis.text, opinion, analysis.text))
+                if self.mention_model is not None and self.mention_model.detects(term):
+                    located.append((opinion, analysis))
             out.append(opinion)
         if self.terms_fitted and for_model:
             # the trained model judges every term in a text, and aspects asked by a name it
@@ -577,7 +582,24 @@ class ReviewAnalyzer:
                 opinion.polarity = POLARITIES[int(np.argmax(p))]
                 opinion.score = round(float(p[2] - p[0]), 4)
                 opinion.evidence = evidence
+        self._locate_categories(located)
         return out
+
+    def _locate_categories(self, located: list[tuple[TermOpinion, ReviewAnalysis]]) -> None:
+        """A learned category's evidence: of its review's clauses, the one the detector finds
+        it in most surely (the model judged the whole review; a quote should be short)."""
+        rows = [(i, c) for i, (_, analysis) in enumerate(located) for c in analysis.clauses]
+        if not rows:
+            return
+        proba = self.mention_model.pair_proba([c.text for _, c in rows],
+                                              [located[i][0].term for i, _ in rows])
+        best: dict[int, tuple[float, ClauseSentiment]] = {}
+        for (i, clause), p in zip(rows, proba, strict=True):
+            if i not in best or p > best[i][0]:
+                best[i] = (p, clause)
+        for i, (_, clause) in best.items():
+            opinion = located[i][0]
+            opinion.evidence, opinion.start, opinion.end = clause.text, clause.start, clause.end
 
     def _own_categories(self) -> list[str]:
         """The detected categories that are not the taxonomy's aspects (those it finds itself)."""

@@ -26,7 +26,7 @@ import pandas as pd
 
 from shopmind.errors import DataError
 from shopmind.reviews.analyzer import ReviewAnalyzer
-from shopmind.reviews.taxonomy import AspectTaxonomy, default_taxonomy
+from shopmind.reviews.taxonomy import Aspect, AspectTaxonomy, default_taxonomy
 
 __all__ = ["ReviewInsights", "top_category"]
 
@@ -107,9 +107,8 @@ class ReviewInsights:
         praises = self._ranked(mentions, aspects, "positive", language)
         complaints = self._ranked(mentions, aspects, "negative", language)
         trend, changes = self._trend(reviews, mentions)
-        needs = [{"aspect": c["aspect"], "need": self._taxonomy[c["aspect"]].need(language),
-                  "negative_share": c["share"], "mentions": c["mentions"]}
-                 for c in complaints if c["aspect"] in self._taxonomy.names]
+        needs = [{"aspect": c["aspect"], "need": self._need(c["aspect"], language),
+                  "negative_share": c["share"], "mentions": c["mentions"]} for c in complaints]
         report = {
             "scope": dict(scope or {}),
             "n_reviews": int(len(reviews)),
@@ -171,6 +170,13 @@ class ReviewInsights:
                          "mean_score": round(float(group["score"].mean()), 4)})
         rows.sort(key=lambda r: (-r["mentions"], r["aspect"]))
         return rows
+
+    def _need(self, aspect: str, language: str) -> str:
+        """The taxonomy's need for its aspect; for a category of the shop's own (see
+        ``ReviewAnalyzer.analyze_frame``), the taxonomy's wording for an aspect without one."""
+        taxonomy = self._taxonomy
+        return (taxonomy[aspect] if aspect in taxonomy.names else Aspect(aspect, aspect, aspect)
+                ).need(language)
 
     def _label(self, aspect: str, language: str = "en") -> str:
         return self._taxonomy[aspect].label(language) if aspect in self._taxonomy.names else aspect

@@ -132,6 +132,15 @@ class CategoryMentionDetector:
     def mentioned(self, texts, categories) -> np.ndarray:
         """Per (review, category) row, whether the review speaks of the category; every
         category must be one :meth:`detects`."""
+        proba, thresholds = self._pair_proba(texts, categories)
+        return proba >= thresholds
+
+    def pair_proba(self, texts, categories) -> np.ndarray:
+        """Per (text, category) row, the probability that the text speaks of the category
+        (as :meth:`mentioned`, before its threshold)."""
+        return self._pair_proba(texts, categories)[0]
+
+    def _pair_proba(self, texts, categories) -> tuple[np.ndarray, np.ndarray]:
         texts, categories = as_texts(texts), [c.strip().lower() for c in categories]
         if len(texts) != len(categories):
             raise DataError(f"{len(texts)} reviews but {len(categories)} categories; give one "
@@ -144,7 +153,7 @@ class CategoryMentionDetector:
         unique, rows = np.unique(np.array(texts, dtype=object), return_inverse=True)
         proba = self.predict_proba(list(unique))
         columns = [self._index[c] for c in categories]
-        return proba[rows, columns] >= self.thresholds_[columns]
+        return proba[rows, columns], self.thresholds_[columns]
 
     def score(self, texts, categories) -> dict[str, float]:
         """Micro precision, recall and F1 of the mentions found in ``texts`` against

@@ -158,8 +158,13 @@ class _FineTuned:
             inner.save_dtype = self.save_dtype  # this adapter's setting governs, even set after fit
             inner.save(where)
         (path / "review.json").write_text(json.dumps({"kind": type(self).__name__,
-                                                      "params": self.get_params()}))
+                                                      "params": self.get_params(),
+                                                      **self._learned()}, ensure_ascii=False))
         return path
+
+    def _learned(self) -> dict:
+        """What an adapter learned besides its models, saved beside its parameters."""
+        return {}
 
     @classmethod
     def load(cls, path: str | Path):
@@ -177,7 +182,11 @@ class _FineTuned:
         model._inners = [FineTunedClassifier.load(where, device=model.device)
                          for where in cls._member_dirs(path, model.ensemble)]
         model._expose()
+        model._restore(meta)
         return model
+
+    def _restore(self, meta: dict) -> None:
+        """Read back what :meth:`_learned` saved."""
 
 
 class TransformerClassifier(_FineTuned):
@@ -226,8 +235,24 @@ class TransformerPairClassifier(_FineTuned):
         return quoted, pairs
 
     def fit(self, texts, pairs, labels) -> TransformerPairClassifier:
+        """Fit on (sentence, term) pairs. A term its sentence does not contain is an aspect
+        category (ASAP's 「service wait time」): :meth:`knows_category` then names it."""
+        texts, pairs = as_texts(texts), as_texts(pairs, "pairs")
+        spans = (locate_term(t, p)[1:] for t, p in zip(texts, pairs))
+        self._categories = sorted({p.strip().lower() for p, (start, end) in zip(pairs, spans)
+                                   if start == end})  # nowhere in the sentence
         self._fit(*self._prepare(texts, pairs), labels)
         return self
+
+    def knows_category(self, term: str) -> bool:
+        """Whether ``term`` was trained on as an aspect category (absent from its sentences)."""
+        return term.strip().lower() in getattr(self, "_categories", ())
+
+    def _learned(self) -> dict:
+        return {"categories": self._categories}
+
+    def _restore(self, meta: dict) -> None:
+        self._categories = meta.get("categories", [])  # none in one saved before categories
 
     def predict_proba(self, texts, pairs) -> np.ndarray:
         return self._proba(*self._prepare(texts, pairs))
