@@ -57,6 +57,7 @@ from review_data import (  # noqa: E402
 from shopmind.errors import DataError  # noqa: E402
 from shopmind.evaluate import (  # noqa: E402
     classification_metrics,
+    detection_metrics,
     expected_calibration_error,
     log_loss,
 )
@@ -341,18 +342,13 @@ def _category_rows(name: str, train: pd.DataFrame, test: pd.DataFrame,
                 for o in a.terms}  # as the service and the CLI ask
         seconds = time.perf_counter() - start
         predicted = np.array([said.get(pair, "not mentioned") for pair in asked], dtype=object)
-        spoken, found = truth != "not mentioned", predicted != "not mentioned"
-        hits = float((spoken & found).sum())
-        precision, recall = hits / max(int(found.sum()), 1), hits / max(int(spoken.sum()), 1)
+        mention = detection_metrics(truth != "not mentioned", predicted != "not mentioned")
         metrics = classification_metrics(truth.astype(str), predicted.astype(str))
         rows.append({
             "name": method, "baseline": detector is None, "dataset": name,
             "task": "aspect categories: each review x each category -> polarity or not mentioned",
             "metrics": {**{k: round(v, 4) for k, v in metrics.items()},
-                        "mention_precision": round(precision, 4),
-                        "mention_recall": round(recall, 4),
-                        "mention_f1": round(2 * precision * recall
-                                            / max(precision + recall, 1e-12), 4)},
+                        **{f"mention_{k}": round(v, 4) for k, v in mention.items()}},
             "pairs_per_second": round(len(asked) / max(seconds, 1e-9), 1),
             "n_test_reviews": len(reviews), "n_categories": len(categories),
             "n_detected_categories": len(analyzer.mention_model.categories_)})

@@ -121,3 +121,16 @@ def test_auc_and_log_loss_match_sklearn(seed):
     assert roc_auc(classes, prob_multi) == pytest.approx(
         skm.roc_auc_score(classes, prob_multi, multi_class="ovr", average="macro"))
     assert log_loss(classes, prob_multi) == pytest.approx(skm.log_loss(classes, prob_multi))
+
+
+def test_detection_metrics_count_every_cell_once_and_refuse_mismatched_shapes():
+    from shopmind.evaluate import detection_metrics
+
+    truth = np.array([[True, False, True], [False, False, True]])
+    found = np.array([[True, True, False], [False, False, True]])
+    assert detection_metrics(truth, found) == pytest.approx(
+        {"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3})
+    assert detection_metrics(truth, np.zeros_like(truth)) == {"precision": 0.0, "recall": 0.0,
+                                                              "f1": 0.0}
+    with pytest.raises(DataError, match="shape"):
+        detection_metrics(truth, found[0])

@@ -15,6 +15,7 @@ __all__ = [
     "accuracy",
     "confusion_matrix",
     "macro_f1",
+    "detection_metrics",
     "roc_auc",
     "log_loss",
     "expected_calibration_error",
@@ -101,6 +102,23 @@ def macro_f1(y_true, y_pred, labels=None) -> float:
     f1 = np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive),
                    where=denominator > 0)
     return float(f1.mean())
+
+
+def detection_metrics(truth, found) -> dict[str, float]:
+    """Micro ``precision``, ``recall`` and ``f1`` of what was ``found`` against the ``truth``
+    (boolean arrays of one shape: is each thing there, was it found); 0 where nothing was found
+    or nothing is there.
+
+    >>> detection_metrics([[True, False], [True, True]], [[True, True], [False, True]])
+    {'precision': 0.6666666666666666, 'recall': 0.6666666666666666, 'f1': 0.6666666666666666}
+    """
+    truth, found = np.asarray(truth, dtype=bool), np.asarray(found, dtype=bool)
+    if truth.shape != found.shape:
+        raise DataError(f"truth has shape {truth.shape} but found {found.shape}")
+    hits = float((truth & found).sum())
+    precision, recall = hits / max(int(found.sum()), 1), hits / max(int(truth.sum()), 1)
+    return {"precision": precision, "recall": recall,
+            "f1": 2 * precision * recall / max(precision + recall, 1e-12)}
 
 
 def _binary_auc(is_positive: np.ndarray, ranks: np.ndarray) -> np.ndarray:

@@ -635,8 +635,7 @@ class ReviewAnalyzer:
                  for k in naming.aspects.get(aspect, [])]
         words = [text[opinion.matches[k].start:opinion.matches[k].end] for k in used]
         return AspectMention(aspect, polarity_of_score(score, self.band), round(score, 4),
-                             round(min(1.0, abs(score)), 4), text[start:end], start, end,
-                             terms, words)
+                             _strength(score), text[start:end], start, end, terms, words)
 
     def analyze_frame(self, reviews: pd.DataFrame,
                       text_col: str = "text") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -646,8 +645,8 @@ class ReviewAnalyzer:
         ``review_id``, ``item_id``, ``user_id``, ``ts`` and ``rating``. A ``category`` column
         (the reviewed item's category) reaches a model that reads categories. Besides the
         taxonomy's aspects, the mentions hold the shop's own categories the analyzer learned to
-        detect (see :meth:`fit_terms`), each judged in the reviews that speak of it, the review
-        its evidence.
+        detect (see :meth:`fit_terms`), each judged in the reviews that speak of it, the clause
+        it is found in its evidence.
         """
         if text_col not in reviews.columns:
             raise DataError(f"the reviews frame has no {text_col!r} column")
@@ -662,8 +661,8 @@ class ReviewAnalyzer:
             **{f"p_{p}": [r.proba[p] for r in analyses] for p in POLARITIES})
         rows = [(i, m.aspect, m.polarity, m.score, m.strength, m.evidence, m.start, m.end)
                 for i, r in enumerate(analyses) for m in r.aspects]
-        rows += [(i, o.term, o.polarity, o.score, round(min(1.0, abs(o.score)), 4), o.evidence,
-                  o.start, o.end) for i, r in enumerate(analyses) for o in r.terms]
+        rows += [(i, o.term, o.polarity, o.score, _strength(o.score), o.evidence, o.start, o.end)
+                 for i, r in enumerate(analyses) for o in r.terms]
         mentions = pd.DataFrame(rows, columns=["row", "aspect", "polarity", "score", "strength",
                                                "evidence", "start", "end"])
         mentions = base.merge(mentions, on="row", how="inner").assign(
@@ -722,6 +721,11 @@ def _reads_categories(model) -> bool:
     import inspect
 
     return "categories" in inspect.signature(model.predict_proba).parameters
+
+
+def _strength(score: float) -> float:
+    """An opinion's strength in [0, 1]: how far its score is from neutral."""
+    return round(min(1.0, abs(score)), 4)
 
 
 def _fit_mentions(aspect_model, texts: list[str], terms: list[str]):

@@ -24,6 +24,7 @@ import numpy as np
 
 from shopmind.data.model_files import read_model, strings_from_array, strings_to_array, write_model
 from shopmind.errors import DataError, NotFittedError
+from shopmind.evaluate import detection_metrics
 from shopmind.reviews.base import as_texts
 from shopmind.reviews.tfidf import l2_tfidf, smooth_idf
 
@@ -73,11 +74,9 @@ class CategoryMentionDetector:
     def _fit_arrays(self, texts: list[str], y: np.ndarray):
         """(vocabulary, idf, coefficients, intercepts) of one regression per column of ``y``
         (reviews × categories, booleans); a column of one class gets its prior as intercept."""
-        from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.linear_model import LogisticRegression
 
-        counter = CountVectorizer(analyzer="char", ngram_range=(1, self.ngrams), min_df=2,
-                                  lowercase=True, dtype=np.float32)
+        counter = self._counter()
         counts = counter.fit_transform(texts)
         idf = smooth_idf(counts)
         x = l2_tfidf(counts, idf)
@@ -108,12 +107,17 @@ class CategoryMentionDetector:
         f1 = 2 * hits / np.maximum(said.sum(axis=0) + y.sum(axis=0)[:, None], 1)
         return grid[np.argmax(f1, axis=1)]
 
-    def _proba(self, texts: list[str], vocab, idf, coef, intercept) -> np.ndarray:
+    def _counter(self, vocab: dict | None = None):
+        """The character n-gram counter: learning its vocabulary (n-grams in ≥ 2 reviews), or
+        with ``vocab`` a fitted one's."""
         from sklearn.feature_extraction.text import CountVectorizer
 
-        counter = CountVectorizer(analyzer="char", ngram_range=(1, self.ngrams), lowercase=True,
-                                  vocabulary=vocab, dtype=np.float32)
-        scores = l2_tfidf(counter.transform(texts), idf) @ coef.T + intercept
+        learn = {"min_df": 2} if vocab is None else {"vocabulary": vocab}
+        return CountVectorizer(analyzer="char", ngram_range=(1, self.ngrams), lowercase=True,
+                               dtype=np.float32, **learn)
+
+    def _proba(self, texts: list[str], vocab, idf, coef, intercept) -> np.ndarray:
+        scores = l2_tfidf(self._counter(vocab).transform(texts), idf) @ coef.T + intercept
         return 1 / (1 + np.exp(-np.asarray(scores, dtype=np.float64)))
 
     def _check_fitted(self) -> None:
@@ -164,10 +168,7 @@ class CategoryMentionDetector:
         truth = np.array([[c in {str(x).strip().lower() for x in cats} for c in self.categories_]
                           for cats in categories])
         found = self.predict_proba(texts) >= self.thresholds_
-        hits = float((truth & found).sum())
-        precision, recall = hits / max(int(found.sum()), 1), hits / max(int(truth.sum()), 1)
-        f1 = 2 * precision * recall / max(precision + recall, 1e-12)
-        return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+        return {k: round(v, 4) for k, v in detection_metrics(truth, found).items()}
 
     def save(self, path: str | Path) -> Path:
         self._check_fitted()
