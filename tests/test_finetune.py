@@ -377,13 +377,15 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
                                  "--model", str(tmp_path / "enc"), "--out",
                                  str(tmp_path / "taught"), "--epochs", "4", "--lr", "1e-2",
                                  "--max-length", "32", "--teacher", "ngram", "--variants", "1",
-                                 "--adversarial", "0.02", "--save-dtype", "float16"])
+                                 "--adversarial", "0.02", "--save-dtype", "float16",
+                                 "--average", "0.5"])
     assert result.exit_code == 0, result.output
     assert "160 rows + 160 variants labelled by the ngram teacher" in result.output
     taught = json.loads((tmp_path / "taught" / "metrics.json").read_text())
     assert taught["texts_with_variants"] == 320 and taught["teacher"] == "ngram"
     student = FineTunedClassifier.load(tmp_path / "taught")
     assert student.adversarial == 0.02 and student.save_dtype == "float16"
+    assert student.average == 0.5
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "review", "--label-col", "label"])
     assert result.exit_code == 2 and "no such column" in result.output
@@ -486,3 +488,35 @@ def test_adversarial_training_still_learns(random_bert, sentiment, lora):
     assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
     with pytest.raises(ConfigError, match="adversarial"):
         FineTunedClassifier(model=random_bert, adversarial=-1, epochs=1).fit(train_x, train_y)
+
+
+def test_weight_average_follows_its_span_and_puts_the_live_weights_back():
+    from shopmind.finetune.trainer import WeightAverage
+
+    weight = torch.nn.Parameter(torch.zeros(3))
+    average = WeightAverage([("w", weight)], span=4)  # decay 0.75 once past the first updates
+    expected = np.zeros(3)
+    for step in range(1, 31):
+        with torch.no_grad():
+            weight.fill_(float(step))
+        average.update()
+        decay = min(0.75, (1 + step) / (10 + step))
+        expected = decay * expected + (1 - decay) * step
+    assert np.allclose(average.values["w"].numpy(), expected, atol=1e-4)
+    assert 26 < expected[0] < 28  # about the last 4 values, not the last one (30)
+    with pytest.raises(RuntimeError), average.applied():
+        assert np.allclose(weight.detach().numpy(), expected, atol=1e-4)
+        raise RuntimeError("scoring failed")
+    assert np.allclose(weight.detach().numpy(), 30.0)  # the live weights are back, even so
+
+
+def test_averaged_training_learns_and_keeps_the_weights_it_scored(random_bert, sentiment):
+    (train_x, train_y), (dev_x, dev_y), (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=random_bert, epochs=6, lr=1e-3, batch_size=16, max_length=32,
+                              patience=2, threads=1, average=0.5).fit(
+                                  train_x, train_y, dev=(dev_x, dev_y))
+    best = max(clf.report_.dev_history, key=lambda e: (e["accuracy"], -e["loss"]))
+    assert clf.evaluate(dev_x, dev_y)["accuracy"] == pytest.approx(best["accuracy"])
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
+    with pytest.raises(ConfigError, match="average"):
+        FineTunedClassifier(model=random_bert, average=-1, epochs=1).fit(train_x, train_y)

@@ -175,6 +175,7 @@ def test_the_aspect_term_recipe_is_one_definition_that_callers_can_adjust(tiny_m
     assert (recipe["lora"], recipe["lr"], recipe["ensemble"], recipe["dev_share"]) == (
         False, 1e-4, 5, 0.1)
     assert recipe["save_dtype"] == "float16"  # each model saved in half the disk
+    assert recipe["average"] == 0.5  # each keeps its weights averaged over half an epoch (CV's choice)
     assert aspect_model(tiny_model).get_params() == recipe  # the engine's is the same recipe
     quick = aspect_term_model(tiny_model, ensemble=2, epochs=1).get_params()
     assert quick == {**recipe, "ensemble": 2, "epochs": 1}

@@ -67,7 +67,9 @@ class FineTunedClassifier:
     ``save_dtype`` is how a fully fine-tuned model's weights are written by :meth:`save` and
     :meth:`export_merged`: ``"float32"``, or ``"float16"`` — half the disk (a MiniLM: 44 MB
     instead of 87), read back into float32, its probabilities a rounding off the saved model's
-    (LoRA adapters are small and always stay float32).
+    (LoRA adapters are small and always stay float32). ``average`` > 0 scores and keeps a moving
+    average of the weights over about that many epochs instead of the last step's weights
+    (see :func:`~shopmind.finetune.trainer.train_classifier`).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -81,7 +83,7 @@ class FineTunedClassifier:
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
                  seed: int = 0, device: str | None = None, threads: int | None = None,
                  bf16: bool | None = None, distill: float = 0.5, pooling: str = "cls",
-                 adversarial: float = 0.0, save_dtype: str = "float32"):
+                 adversarial: float = 0.0, save_dtype: str = "float32", average: float = 0.0):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -105,11 +107,12 @@ class FineTunedClassifier:
         self.pooling = pooling
         self.adversarial = adversarial
         self.save_dtype = save_dtype
+        self.average = average
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
                "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16",
-               "distill", "pooling", "adversarial", "save_dtype")
+               "distill", "pooling", "adversarial", "save_dtype", "average")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -158,6 +161,9 @@ class FineTunedClassifier:
         if not self.adversarial >= 0:
             raise ConfigError(f"adversarial is an embedding-space distance >= 0 (0 turns it off; "
                               f"about 0.2 for MiniLM), not {self.adversarial!r}")
+        if not self.average >= 0:
+            raise ConfigError(f"average is a number of epochs >= 0 (0 turns it off), "
+                              f"not {self.average!r}")
         self._check_save_dtype()
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
@@ -189,7 +195,7 @@ class FineTunedClassifier:
             class_weight=weights, patience=self.patience, eval_every=self.eval_every,
             max_seconds=self.max_minutes * 60 if self.max_minutes else None, seed=self.seed,
             bf16=self.bf16, distill=self.distill, adversarial=self.adversarial,
-            progress=progress)
+            average=self.average, progress=progress)
         self._net = net
         return self
 

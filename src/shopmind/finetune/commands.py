@@ -88,6 +88,9 @@ def finetune_command(
     adversarial: Annotated[float, typer.Option(
         help="also learn each batch with its word embeddings perturbed this far against the "
              "model (0: off; about 0.2 for MiniLM; twice the time per step)")] = 0.0,
+    average: Annotated[float, typer.Option(
+        help="score and keep a moving average of the weights over about this many epochs "
+             "instead of the last step's (0: off)")] = 0.0,
     dev: Annotated[Path | None, typer.Option(
         help="dev table for early stopping and the metrics summary")] = None,
     out: Annotated[Path, typer.Option(help="where to save the classifier")] = Path("finetuned"),
@@ -126,7 +129,8 @@ def finetune_command(
                                   batch_size=batch_size, max_length=max_length,
                                   class_weight="balanced" if class_weight else None,
                                   max_minutes=minutes, distill=distill, pooling=pooling,
-                                  adversarial=adversarial, save_dtype=save_dtype)
+                                  adversarial=adversarial, save_dtype=save_dtype,
+                                  average=average)
         console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {rows:,} rows" +
                       (f" + {len(texts) - rows:,} variants labelled by the {teacher} teacher"
                        if teacher else "") +

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -22,7 +23,7 @@ from shopmind.finetune.models import torch_and_transformers
 from shopmind.finetune.schedule import Budget
 from shopmind.torch_utils import bf16_autocast, use_bf16
 
-__all__ = ["TrainingSplit", "TrainingReport", "train_classifier", "predict_logits"]
+__all__ = ["TrainingSplit", "TrainingReport", "WeightAverage", "train_classifier", "predict_logits"]
 
 
 @dataclass
@@ -49,6 +50,40 @@ class TrainingReport:
     stopped_by: str = "epochs"
     bf16: bool = False
     """Whether training ran its matrix products in bfloat16."""
+
+
+class WeightAverage:
+    """An exponential moving average of ``params`` (``(name, tensor)`` pairs) over about
+    ``span`` updates; early on it follows the weights closely, as there is little to average."""
+
+    def __init__(self, params: list, span: float):
+        self.params = params
+        self.decay = 1.0 - 1.0 / max(float(span), 1.0)
+        self.updates = 0
+        self.values = {n: p.detach().clone() for n, p in params}
+
+    def update(self) -> None:
+        torch, _ = torch_and_transformers()
+        self.updates += 1
+        decay = min(self.decay, (1 + self.updates) / (10 + self.updates))
+        with torch.no_grad():
+            for n, p in self.params:
+                self.values[n].lerp_(p.detach(), 1.0 - decay)
+
+    @contextmanager
+    def applied(self) -> Iterator[None]:
+        """The averaged weights in the model for the block, its own weights back after."""
+        torch, _ = torch_and_transformers()
+        live = {n: p.detach().clone() for n, p in self.params}
+        with torch.no_grad():
+            for n, p in self.params:
+                p.copy_(self.values[n])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for n, p in self.params:
+                    p.copy_(live[n])
 
 
 def predict_logits(net, tokenizer, texts: Sequence[str], pairs: Sequence[str] | None,
@@ -89,6 +124,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                      patience: int | None = 2, eval_every: int | None = None,
                      max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
                      bf16: bool | None = None, distill: float = 0.0, adversarial: float = 0.0,
+                     average: float = 0.0,
                      progress: Callable[[dict], None] | None = None) -> TrainingReport:
     """Fine-tune ``net`` in place on ``train``; returns what happened.
 
@@ -101,6 +137,11 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     cross-entropy with the teacher's probabilities. ``adversarial`` > 0 also learns every batch
     with its word embeddings perturbed that far against the model
     (:func:`shopmind.finetune.adversarial.adversarial_backward`).
+
+    ``average`` > 0 keeps an exponential moving average of the weights spanning about that many
+    epochs, and it — not the weights of the last step — is what the dev split scores and what is
+    kept: early stopping halts while the learning rate is still high, where a single step's
+    weights swing with the batch just seen.
     """
     torch, _ = torch_and_transformers()
     device = next(net.parameters()).device
@@ -126,16 +167,20 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     best: tuple | None = None
     best_state: dict | None = None
     evals_since_best = 0
+    averaged = WeightAverage(trainable, average * steps_per_epoch) if average else None
 
     def evaluate(step: int, epoch: float) -> bool:
         """Scores the dev split; True when patience is exhausted."""
         nonlocal best, best_state, evals_since_best
-        scores = _evaluate(net, tokenizer, dev, batch_size * 2, max_length, loss_fn)
+        with averaged.applied() if averaged else nullcontext():
+            scores = _evaluate(net, tokenizer, dev, batch_size * 2, max_length, loss_fn)
+            key = (scores[metric], -scores["loss"])
+            improved = best is None or key > best
+            if improved:  # the weights just scored: the average's, when there is one
+                best_state = {n: p.detach().clone() for n, p in trainable}
         report.dev_history.append({"step": step, "epoch": round(epoch, 3), **scores})
-        key = (scores[metric], -scores["loss"])
-        if best is None or key > best:
+        if improved:
             best, evals_since_best, report.best_step = key, 0, step
-            best_state = {n: p.detach().clone() for n, p in trainable}
         else:
             evals_since_best += 1
         return patience is not None and evals_since_best >= patience
@@ -170,6 +215,8 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             torch.nn.utils.clip_grad_norm_([p for _, p in trainable], 1.0)
             opt.step()
             opt.zero_grad(set_to_none=True)
+            if averaged:
+                averaged.update()
             losses.append(loss.item())
             step += 1
             if progress is not None:
@@ -191,6 +238,8 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
         report.stopped_by = "early stopping"
     elif budget.max_seconds and budget.elapsed() >= budget.max_seconds:
         report.stopped_by = "time budget"
+    if best_state is None and averaged:
+        best_state = averaged.values
     if best_state is not None:
         with torch.no_grad():
             for n, p in trainable:
