@@ -119,16 +119,14 @@ def summarise(name: str, recipe: str, fits: list[dict], sets: dict) -> dict:
     row = {"name": recipe, "dataset": name, "n_models": len(fits),
            "seconds_per_model": round(float(np.mean([f["seconds"] for f in fits])), 1),
            "epochs": [f["epochs"] for f in fits], "metrics": {}}
-    train, test = sets[name]
+    train_labels, test_labels = (rows["label"].astype(str).to_numpy() for rows in sets[name])
     shared_dev = all(f["dev_rows"][name] == fits[0]["dev_rows"][name] for f in fits)
     for split in ("dev", "test"):
         if split == "dev" and not shared_dev:  # folds: out-of-fold, one model per row
-            truth = np.concatenate([train["label"].astype(str).to_numpy()[f["dev_rows"][name]]
-                                    for f in fits])
+            truth = np.concatenate([train_labels[f["dev_rows"][name]] for f in fits])
             proba = [np.concatenate([f["dev"][name] for f in fits])]
         else:
-            rows = train.iloc[fits[0]["dev_rows"][name]] if split == "dev" else test
-            truth = rows["label"].astype(str).to_numpy()
+            truth = train_labels[fits[0]["dev_rows"][name]] if split == "dev" else test_labels
             proba = [f[split][name] for f in fits]
         metrics = classification_metrics(truth, classes[np.mean(proba, axis=0).argmax(1)])
         row["metrics"][f"{split}_accuracy"] = round(metrics["accuracy"], 4)

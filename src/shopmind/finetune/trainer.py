@@ -52,6 +52,19 @@ class TrainingReport:
     """Whether training ran its matrix products in bfloat16."""
 
 
+def _snapshot(params: list) -> dict:
+    """A detached copy of each named parameter."""
+    return {n: p.detach().clone() for n, p in params}
+
+
+def _load(params: list, values: dict) -> None:
+    """Write ``values`` (a :func:`_snapshot`) into the named parameters, in place."""
+    torch, _ = torch_and_transformers()
+    with torch.no_grad():
+        for n, p in params:
+            p.copy_(values[n])
+
+
 class WeightAverage:
     """An exponential moving average of ``params`` (``(name, tensor)`` pairs) over about
     ``span`` updates; early on it follows the weights closely, as there is little to average."""
@@ -60,7 +73,7 @@ class WeightAverage:
         self.params = params
         self.decay = 1.0 - 1.0 / max(float(span), 1.0)
         self.updates = 0
-        self.values = {n: p.detach().clone() for n, p in params}
+        self.values = _snapshot(params)
 
     def update(self) -> None:
         torch, _ = torch_and_transformers()
@@ -73,17 +86,12 @@ class WeightAverage:
     @contextmanager
     def applied(self) -> Iterator[None]:
         """The averaged weights in the model for the block, its own weights back after."""
-        torch, _ = torch_and_transformers()
-        live = {n: p.detach().clone() for n, p in self.params}
-        with torch.no_grad():
-            for n, p in self.params:
-                p.copy_(self.values[n])
+        live = _snapshot(self.params)
+        _load(self.params, self.values)
         try:
             yield
         finally:
-            with torch.no_grad():
-                for n, p in self.params:
-                    p.copy_(live[n])
+            _load(self.params, live)
 
 
 def predict_logits(net, tokenizer, texts: Sequence[str], pairs: Sequence[str] | None,
@@ -177,7 +185,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             key = (scores[metric], -scores["loss"])
             improved = best is None or key > best
             if improved:  # the weights just scored: the average's, when there is one
-                best_state = {n: p.detach().clone() for n, p in trainable}
+                best_state = _snapshot(trainable)
         report.dev_history.append({"step": step, "epoch": round(epoch, 3), **scores})
         if improved:
             best, evals_since_best, report.best_step = key, 0, step
@@ -241,9 +249,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     if best_state is None and averaged:
         best_state = averaged.values
     if best_state is not None:
-        with torch.no_grad():
-            for n, p in trainable:
-                p.copy_(best_state[n])
+        _load(trainable, best_state)
     net.eval()
     report.steps, report.seconds = step, budget.elapsed()
     return report

@@ -276,7 +276,7 @@ def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerP
     own tenth of the rows and keeping the moving average of its weights over the last half
     epoch, their probabilities averaged, each saved in float16 (44 MB, not 87:
     reloaded, the 5 SemEval-14 laptops models predicted all 638 test pairs as before, the
-    largest probability change 0.0012 — ``benchmarks/reviews.py --finetune``'s ``saved``).
+    largest probability change 0.0007 — ``benchmarks/reviews.py --finetune``'s ``saved``).
     ``overrides`` change any parameter.
 
     Why (``benchmarks/aspect_recipes.py``; the test sets unseen): on a 15 % dev split of each
