@@ -24,7 +24,7 @@ from shopmind.reviews import (
     polarity_from_rating,
     to_polarity,
 )
-from shopmind.reviews.base import POLARITIES, polarity_of_score
+from shopmind.reviews.base import POLARITIES, polarity_of_score, stratified_holdout
 from shopmind.reviews.clauses import split_clauses
 
 EXAMPLE = "商品质量不错，物流速度很快，但客服服务态度一般"
@@ -588,3 +588,20 @@ def test_a_packed_analyzer_refuses_paths_that_leave_it(tmp_path):
         with pytest.raises(DataError, match="not a packed review analyzer"):
             extract_analyzer(archive, tmp_path / "refused")
         assert not (tmp_path / "refused").exists()
+
+
+def test_a_grouped_holdout_keeps_each_group_whole_and_each_class_in_share():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(300), rng.integers(1, 4, 300))  # 1-3 rows per sentence
+    y = np.where(groups % 3 == 0, "negative", "positive")  # a group's rows share a class here
+    held = stratified_holdout(y, 0.2, seed=5, groups=groups)
+    inside = np.isin(groups, groups[held])
+    assert np.array_equal(np.flatnonzero(inside), held)  # a group is held whole or not at all
+    for c in ("negative", "positive"):
+        held_groups = np.unique(groups[held][y[held] == c]).size
+        assert held_groups == round(0.2 * np.unique(groups[y == c]).size)
+    assert np.array_equal(stratified_holdout(y, 0.2, 5, groups=groups), held)  # seeded
+    # without groups each row is its own group
+    rows = stratified_holdout(y, 0.2, seed=5)
+    assert rows.size == sum(round(0.2 * (y == c).sum()) for c in ("negative", "positive"))
+    assert stratified_holdout(y, 0.2, 5, groups=np.arange(y.size)).size == rows.size

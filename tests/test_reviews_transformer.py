@@ -240,3 +240,30 @@ def test_a_fine_tuned_aspect_model_learns_the_shops_categories_and_where_they_ar
     assert loaded.aspect_model.knows_category("wait time")
     [analysis] = loaded.analyze(["visit 99: nowhere to leave the car"], terms=["parking", "wait time"])
     assert [o.term for o in analysis.terms] == ["parking"]
+
+
+def test_the_dev_share_holds_out_whole_sentences(tiny_model, monkeypatch):
+    """Two aspects of one sentence fall on one side of the dev split, unless group_dev is off."""
+    from shopmind.finetune import FineTunedClassifier
+
+    seen = []
+
+    def record(self, texts, labels, pairs=None, dev=None, progress=None):
+        seen.append((texts, dev[0]))
+        raise StopIteration  # the split is all this test wants
+
+    monkeypatch.setattr(FineTunedClassifier, "fit", record)
+    texts = [f"the {a} is great but the {b} is awful {i}" for i, (a, b) in
+             enumerate([("screen", "fan"), ("lid", "port")] * 20)]
+    sentences = [t for t in texts for _ in (0, 1)]
+    terms = [term for t in texts for term in t.split()[1:7:5]]  # each sentence's two aspects
+    labels = ["positive", "negative"] * len(texts)
+    for group_dev in (True, False):
+        model = TransformerPairClassifier(model=tiny_model, dev_share=0.25, group_dev=group_dev)
+        with pytest.raises(StopIteration):
+            model.fit(sentences, terms, labels)
+        fit_texts, dev_texts = seen.pop()
+        unquote = {t.replace('"', "") for t in dev_texts}
+        shared = unquote & {t.replace('"', "") for t in fit_texts}
+        assert len(dev_texts) == pytest.approx(0.25 * len(sentences), abs=2)
+        assert (not shared) if group_dev else shared  # 20 dev pairs of 80: some sentence shared

@@ -142,18 +142,35 @@ def polarity_proba(classes, proba: np.ndarray) -> np.ndarray:
     return out
 
 
-def stratified_holdout(y: np.ndarray, share: float, seed: int) -> np.ndarray:
+def stratified_holdout(y: np.ndarray, share: float, seed: int,
+                       groups: Sequence | None = None) -> np.ndarray:
     """Sorted row indices of about ``share`` of each class of ``y``, drawn with ``seed``; a class
     too small to give a row and keep one gives none.
 
+    With ``groups`` (a key per row) whole groups are held out, never part of one: the aspect
+    pairs of one sentence share nearly every word, so a dev row whose sentence is also trained on
+    scores memory, not judgement (SemEval-14 laptops: 2,328 pairs from 1,482 sentences). A group
+    counts in the class of its first row.
+
     >>> stratified_holdout(np.array([0, 0, 0, 0, 1, 1, 1, 1]), 0.25, 0).size
     2
+    >>> stratified_holdout(np.array([0, 1, 0, 1]), 0.5, 0, groups=["a", "a", "b", "b"]).size
+    2
     """
+    y = np.asarray(y)
+    if groups is None:  # every row its own group
+        keys, first = np.arange(len(y)), np.arange(len(y))
+    else:  # keys: each row's group code; first: each group's first row
+        _, first, keys = np.unique(np.asarray(groups).astype(str), return_index=True,
+                                   return_inverse=True)
+    group_class = y[first]
     rng = np.random.default_rng(seed)
     held = []
-    for c in np.unique(y):
-        rows = np.flatnonzero(y == c)
-        take = int(round(share * len(rows)))
-        if 0 < take < len(rows):
-            held.append(rng.choice(rows, take, replace=False))
-    return np.sort(np.concatenate(held)) if held else np.array([], dtype=np.int64)
+    for c in np.unique(group_class):
+        members = np.flatnonzero(group_class == c)
+        take = int(round(share * len(members)))
+        if 0 < take < len(members):
+            held.append(rng.choice(members, take, replace=False))
+    if not held:
+        return np.array([], dtype=np.int64)
+    return np.flatnonzero(np.isin(keys, np.concatenate(held)))
