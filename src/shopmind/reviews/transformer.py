@@ -57,9 +57,9 @@ class _FineTuned:
     (:func:`~shopmind.finetune.trainer.train_classifier`). ``group_dev`` holds out whole
     sentences (identical texts; for pairs, every aspect of one sentence) rather than rows, so
     that no dev pair's sentence is trained on under another aspect. Off by default: measured,
-    stopping on such an honest but smaller-in-effect dev split stopped earlier and scored worse
-    (SemEval-14, 3-fold out of fold over whole sentences, laptops 0.7513 against 0.7603,
-    restaurants 0.7622 against 0.7733; ``benchmarks/results/aspect-recipes-cv-sentences.json``).
+    models stopping on such a split scored worse (SemEval-14, 3-fold out of fold over whole
+    sentences, laptops 0.7513 against 0.7603, restaurants 0.7622 against 0.7733;
+    ``benchmarks/results/aspect-recipes-cv-sentences.json``).
 
     ``progress`` (an attribute, not a parameter: it is not saved) may be set to a callable; it
     then receives, after every training step, the step's dict (``step``, ``total``, ``loss``,
