@@ -1,7 +1,7 @@
 """Which fine-tuning recipe serves aspect-term sentiment: chosen on dev splits, never on test.
 
     python benchmarks/aspect_recipes.py --data ../shared/data --out FILE.json [--quick]
-        [--seeds N | --folds K] [--workers W] [--recipes NAME ...]
+        [--seeds N | --folds K] [--workers W] [--recipes NAME ...] [--only SET ...]
 
 For every English aspect set under ``--data`` (``absa/<name>/``, read as ``benchmarks/reviews.py``
 reads them) a stratified 15 % of the train file (seed 777) is set aside as the dev split. Each
@@ -70,19 +70,31 @@ RECIPES = {
     # no dev rows, no early stopping: every row learned from, the rate decaying to 0 over E epochs
     "full 1e-4 averaged 5 epochs": {"average": 0.5, "dev_share": 0.0, "epochs": 5},
     "full 1e-4 averaged 8 epochs": {"average": 0.5, "dev_share": 0.0, "epochs": 8},
+    # the encoder's masked-LM pre-training continued on the fit rows' sentences first
+    "full 1e-4 averaged adapted": {"average": 0.5, "adapt": 30},
+    # the term asked about as a question (an auxiliary sentence, as in QA-M)
+    "full 1e-4 averaged question": {"average": 0.5,
+                                    "pair_template": "what do you think of the {term} ?"},
+    # R-Drop: two dropout masks' predictions kept together
+    "full 1e-4 averaged r-drop": {"average": 0.5, "rdrop": 1.0},
+    "full 1e-4 averaged r-drop 8 epochs": {"average": 0.5, "rdrop": 1.0, "dev_share": 0.0,
+                                           "epochs": 8},
+    # each layer's rate 0.85 times the one above (the embeddings' 0.85 ** 7 = 0.32)
+    "full 1e-4 averaged layer-decay": {"average": 0.5, "layer_decay": 0.85},
     # not a parameter: each model learns from every set's fit rows at once and scores each set
     "full 1e-4 joint": {"joint": True},
 }
 DEV_SHARE, DEV_SEED = 0.15, 777
 
 
-def english_sets(data: Path, quick: bool) -> dict[str, tuple]:
-    """name -> (train rows, test rows) of every English aspect set under ``data``."""
+def english_sets(data: Path, quick: bool, only: list[str] | None = None) -> dict[str, tuple]:
+    """name -> (train rows, test rows) of every English aspect set under ``data`` (of those
+    named in ``only``, when given)."""
     sets = {}
     for folder in find_folders(data)[1]:
         for name, train, test in aspect_datasets(folder):
-            if not _mostly_latin(train["text"]):  # the packaged MiniLM reads English
-                continue
+            if not _mostly_latin(train["text"]) or (only and name not in only):
+                continue  # the packaged MiniLM reads English
             if quick:
                 train, test = train.iloc[:60], test.iloc[:30]
             sets[name] = (train.reset_index(drop=True), test)
@@ -160,6 +172,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--recipes", nargs="+", choices=list(RECIPES), default=list(RECIPES),
                         help="run only these recipes (a CPU has time for few)")
+    parser.add_argument("--only", nargs="+", help="run only these sets (e.g. semeval14/laptops)")
     parser.add_argument("--folds", type=int, default=0,
                         help="score by K-fold cross-validation over each train file (the K "
                              "fold models are the seeds) instead of the shared 15%% dev split")
@@ -169,7 +182,7 @@ def main() -> None:
     started = time.perf_counter()
     if not args.data.is_dir():
         sys.exit(f"no data folder at {args.data}")
-    sets = english_sets(args.data, args.quick)
+    sets = english_sets(args.data, args.quick, args.only)
     if not sets:
         sys.exit(f"no English aspect sets (absa/<name>/ train and test files) under {args.data}")
     recipes = args.recipes[::4] if args.quick else args.recipes

@@ -1,7 +1,7 @@
 """Review intelligence on real data: Chinese review sentiment and aspect-level sentiment.
 
     python benchmarks/reviews.py --data ../shared/data --out FILE.json [--quick] [--finetune]
-        [--finetune-joint] [--encoder-minutes M | --encoder DIR] [--merge]
+        [--finetune-joint] [--recipe JSON] [--encoder-minutes M | --encoder DIR] [--merge]
 
 ``--data`` is a folder holding ``reviews-zh/`` and/or ``absa/`` (or one of those folders itself).
 Every dataset found there is run with the same settings — nothing is tuned per dataset:
@@ -22,6 +22,7 @@ Every dataset found there is run with the same settings — nothing is tuned per
   ``--finetune-joint`` fits that recipe once on the train files of every English aspect set run,
   together, and scores each set's test file (rows ``shopmind-minilm-pair-finetuned-joint``,
   ``trained_on`` naming the sets): what a shop gains by adding another domain's labelled pairs.
+  ``--recipe JSON`` changes that recipe's parameters (the rows' method then names the changes).
 
 The file shapes each layout may take (separators, encodings, column names, 3-line records,
 SemEval XML, aspect-category CSVs) are read by ``benchmarks/review_data.py``.
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import re
 import sys
 import tempfile
@@ -374,7 +376,8 @@ def _quick_sample(train: pd.DataFrame, test: pd.DataFrame) -> tuple[pd.DataFrame
 
 
 def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
-                finetune: bool, threads: int | None = None) -> list[dict]:
+                finetune: bool, threads: int | None = None,
+                recipe: dict | None = None) -> list[dict]:
     print(f"== {name}: {len(train):,} train pairs, {len(test):,} test pairs", flush=True)
     results = []
 
@@ -412,7 +415,7 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
             results += _category_rows(name, train, test, analyzer)
 
     if finetune and _mostly_latin(train["text"]):
-        results += run_finetuned([(name, train, test)], quick, threads)
+        results += run_finetuned([(name, train, test)], quick, threads, recipe=recipe)
 
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -436,10 +439,11 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
 
 
 def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: bool,
-                  threads: int | None, method: str = "shopmind-minilm-pair-finetuned") -> list[dict]:
-    """shopmind's aspect-term recipe fitted once on the train pairs of every (name, train,
-    test) in ``sets`` together — one set, or with ``--finetune-joint`` every English one — and
-    scored on each test file: a row per set."""
+                  threads: int | None, method: str = "shopmind-minilm-pair-finetuned",
+                  recipe: dict | None = None) -> list[dict]:
+    """shopmind's aspect-term recipe (with ``recipe``'s changes) fitted once on the train pairs
+    of every (name, train, test) in ``sets`` together — one set, or with ``--finetune-joint``
+    every English one — and scored on each test file: a row per set."""
     from shopmind.reviews import aspect_term_model
 
     train = pd.concat([train for _, train, _ in sets])
@@ -448,7 +452,11 @@ def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: boo
     # quoted in the sentence, the encoder read by the mean of its token states, and its
     # models averaged, each stopping early on its own 10 % of train (--quick: 2 models, one
     # epoch)
-    net = aspect_term_model(threads=threads, **({"epochs": 1, "ensemble": 2} if quick else {})).fit(
+    recipe = recipe or {}
+    if recipe:
+        method += " " + json.dumps(recipe, sort_keys=True)
+    net = aspect_term_model(threads=threads, **{**recipe, **({"epochs": 1, "ensemble": 2}
+                                                             if quick else {})}).fit(
         train["text"], train["term"], train["label"].astype(str))
     fit_seconds = time.perf_counter() - start
     models = [{"epoch_seconds": [round(s, 1) for s in r.epoch_seconds],
@@ -512,6 +520,9 @@ def main(argv=None) -> None:
                         "semeval14/laptops)")
     parser.add_argument("--threads", type=int, default=None,
                         help="CPU threads of each fine-tuning run (default: torch's choice)")
+    parser.add_argument("--recipe", type=json.loads, default=None, metavar="JSON",
+                        help="changes to the fine-tuning recipe of --finetune, e.g. "
+                        "'{\"rdrop\": 1.0}' (parameters of shopmind.reviews.aspect_term_model)")
     parser.add_argument("--merge", action="store_true",
                         help="keep the rows of datasets not run now from the file at --out")
     args = parser.parse_args(argv)
@@ -537,7 +548,8 @@ def main(argv=None) -> None:
             if chosen(name):
                 if args.quick:
                     train, test = _quick_sample(train, test)
-                results += run_aspects(name, train, test, args.quick, args.finetune, args.threads)
+                results += run_aspects(name, train, test, args.quick, args.finetune, args.threads,
+                                       args.recipe)
                 if args.finetune_joint and _mostly_latin(train["text"]):
                     english.append((name, train, test))
     if english:

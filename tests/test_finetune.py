@@ -360,6 +360,12 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
                                  "--lr", "3e-3"])
     assert result.exit_code == 0, result.output
     assert "held-out MLM loss" in result.output
+    result = runner.invoke(app, ["pretrain", "--corpus", str(tmp_path / "corpus.txt"),
+                                 "--out", str(tmp_path / "enc-on"), "--init",
+                                 str(tmp_path / "enc"), "--seq-len", "32", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "enc-on" / "pretrain.json").read_text())["params"]["init"] == \
+        str(tmp_path / "enc")
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "text", "--label-col", "label",
                                  "--model", str(tmp_path / "enc"), "--dev",
@@ -378,14 +384,14 @@ def test_cli_pretrains_and_finetunes_end_to_end(tmp_path):
                                  str(tmp_path / "taught"), "--epochs", "4", "--lr", "1e-2",
                                  "--max-length", "32", "--teacher", "ngram", "--variants", "1",
                                  "--adversarial", "0.02", "--save-dtype", "float16",
-                                 "--average", "0.5"])
+                                 "--average", "0.5", "--rdrop", "0.5"])
     assert result.exit_code == 0, result.output
     assert "160 rows + 160 variants labelled by the ngram teacher" in result.output
     taught = json.loads((tmp_path / "taught" / "metrics.json").read_text())
     assert taught["texts_with_variants"] == 320 and taught["teacher"] == "ngram"
     student = FineTunedClassifier.load(tmp_path / "taught")
     assert student.adversarial == 0.02 and student.save_dtype == "float16"
-    assert student.average == 0.5
+    assert student.average == 0.5 and student.rdrop == 0.5
     result = runner.invoke(app, ["finetune", "--data", str(tmp_path / "train.csv"),
                                  "--text-col", "review", "--label-col", "label"])
     assert result.exit_code == 2 and "no such column" in result.output
@@ -520,3 +526,60 @@ def test_averaged_training_learns_and_keeps_the_weights_it_scored(random_bert, s
     assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
     with pytest.raises(ConfigError, match="average"):
         FineTunedClassifier(model=random_bert, average=-1, epochs=1).fit(train_x, train_y)
+
+
+def test_pretraining_can_continue_an_encoder_with_its_own_tokenizer(encoder, tmp_path):
+    """Task-adaptive pre-training: the saved encoder goes on learning, on a corpus of two new
+    phrases (every character predictable); nothing is re-sized or re-tokenised (the size
+    parameters given are ignored)."""
+    go_on = MaskedLMPretrainer(init=str(encoder.path_), hidden_size=256, vocab_size=999,
+                               seq_len=32, batch_size=16, lr=5e-3, epochs=10, eval_every=10,
+                               heldout=0.1, threads=1).fit(["物流很快，客服热情"] * 200,
+                                                          tmp_path / "adapted")
+    assert go_on.tokenizer_.get_vocab() == encoder.tokenizer_.get_vocab()
+    curve = [e["heldout_loss"] for e in go_on.loss_curve_ if "heldout_loss" in e]
+    # it starts from what the encoder learned (a fresh network starts at chance, the log of
+    # the vocabulary's size: 4.1 nats) and learns the new phrases (to about 2.2)
+    assert curve[0] < np.log(go_on.corpus_["vocab_size"]) - 0.3
+    assert go_on.best_heldout_loss_ < 0.75 * curve[0]
+    saved = transformers.AutoConfig.from_pretrained(tmp_path / "adapted")
+    assert saved.hidden_size == 32 and saved.hidden_dropout_prob == 0.1
+    assert (tmp_path / "adapted" / "tokenizer_config.json").is_file()
+
+
+def test_r_drop_divergence_is_the_symmetric_kl_and_training_still_learns(random_bert, sentiment):
+    from shopmind.finetune.trainer import _symmetric_kl
+
+    a, b = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5]]), torch.tensor([[0.0, 1.0, 0.0],
+                                                                           [0.5, 0.5, 0.5]])
+    p, q = torch.softmax(a, dim=1), torch.softmax(b, dim=1)
+    by_hand = ((p * (p / q).log()).sum(1) + (q * (q / p).log()).sum(1)) / 2
+    assert float(_symmetric_kl(a, b)) == pytest.approx(float(by_hand.mean()), rel=1e-5)
+    assert float(_symmetric_kl(a, a)) == pytest.approx(0.0, abs=1e-7)
+    (train_x, train_y), _, (test_x, test_y) = sentiment
+    clf = FineTunedClassifier(model=random_bert, epochs=10, lr=1e-3, batch_size=16,
+                              max_length=32, patience=None, threads=1, rdrop=1.0).fit(
+                                  train_x, train_y)
+    assert clf.evaluate(test_x, test_y)["accuracy"] >= 0.75  # chance is 0.5
+    with pytest.raises(ConfigError, match="rdrop"):
+        FineTunedClassifier(model=random_bert, rdrop=-1, epochs=1).fit(train_x, train_y)
+
+
+def test_layer_decay_lowers_the_rate_layer_by_layer_down_the_encoder():
+    from shopmind.finetune.trainer import _param_groups
+
+    names = ["encoder.embeddings.word_embeddings.weight", "encoder.embeddings.LayerNorm.weight",
+             "encoder.encoder.layer.0.attention.self.query.weight",
+             "encoder.encoder.layer.0.attention.self.query.bias",
+             "encoder.encoder.layer.1.output.dense.weight", "classifier.weight"]
+    named = [(n, torch.nn.Parameter(torch.zeros(1))) for n in names]
+    scale = {}
+    for group in _param_groups(named, 0.01, 0.5):
+        for p in group["params"]:
+            name = names[[id(q) for _, q in named].index(id(p))]
+            scale[name] = (group["lr_scale"], group["weight_decay"])
+    assert scale == {names[0]: (0.125, 0.01), names[1]: (0.125, 0.0), names[2]: (0.25, 0.01),
+                     names[3]: (0.25, 0.0), names[4]: (0.5, 0.01), names[5]: (1.0, 0.01)}
+    assert [g["lr_scale"] for g in _param_groups(named, 0.01, 1.0)] == [1.0, 1.0]
+    with pytest.raises(ConfigError, match="layer_decay"):
+        FineTunedClassifier(layer_decay=0, epochs=1).fit(["a", "b"], [0, 1])

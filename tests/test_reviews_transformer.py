@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -112,6 +113,9 @@ def test_pair_input_quotes_the_term_where_it_stands():
     plain = TransformerPairClassifier(mark_term=False)
     assert plain._prepare(["the $T$ is great"], ["battery"])[0] == ["the battery is great"]
     assert plain.get_params()["mark_term"] is False
+    asked = TransformerPairClassifier(pair_template="what about the {term} ?")
+    assert asked._prepare(["the $T$ is great"], ["battery {x}"]) == (
+        ['the "battery {x}" is great'], ["what about the battery {x} ?"])
 
 
 def test_an_ensemble_averages_models_that_stopped_on_different_dev_rows(tiny_model, tmp_path):
@@ -267,3 +271,42 @@ def test_the_dev_share_holds_out_whole_sentences(tiny_model, monkeypatch):
         shared = unquote & {t.replace('"', "") for t in fit_texts}
         assert len(dev_texts) == pytest.approx(0.25 * len(sentences), abs=2)
         assert (not shared) if group_dev else shared  # 20 dev pairs of 80: some sentence shared
+
+
+def test_adapt_fine_tunes_from_the_encoder_pre_trained_on_the_training_sentences(tiny_model,
+                                                                                  tmp_path,
+                                                                                  monkeypatch):
+    from shopmind.finetune import FineTunedClassifier, MaskedLMPretrainer
+
+    corpora, encoders = [], []
+    pretrain, finetune = MaskedLMPretrainer.fit, FineTunedClassifier.fit
+
+    def record_corpus(self, texts, out, progress=None):
+        corpora.append((list(texts), self.init, self.epochs))
+        return pretrain(self, texts, out, progress)
+
+    def record_encoder(self, *args, **kwargs):
+        encoders.append(self.model)
+        return finetune(self, *args, **kwargs)
+
+    monkeypatch.setattr(MaskedLMPretrainer, "fit", record_corpus)
+    monkeypatch.setattr(FineTunedClassifier, "fit", record_encoder)
+    texts = _TEXTS * 8
+    terms = ["screen", "battery", "keyboard", "price"] * 8
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=8, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1, ensemble=2, adapt=2)
+    model.fit(texts, terms, labels)
+    [(corpus, init, epochs)] = corpora  # once for the whole ensemble
+    # each sentence once, its term in place (the 4 templates x the 4 terms they were paired with)
+    assert sorted(corpus) == sorted({t.replace("$T$", a) for t, a in zip(texts, terms)})
+    assert (init, epochs) == (tiny_model, 2)
+    assert len(encoders) == 2 and encoders[0] == encoders[1] != tiny_model
+    assert not Path(encoders[0]).exists()  # the adapted encoder lives only while fitting
+    assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9
+    loaded = TransformerPairClassifier.load(model.save(tmp_path / "adapted"))
+    assert loaded.adapt == 2
+    assert np.allclose(loaded.predict_proba(texts, terms), model.predict_proba(texts, terms),
+                       atol=1e-6)
+    with pytest.raises(ConfigError, match="lora=False"):
+        TransformerPairClassifier(model=tiny_model, lora=True, adapt=1).fit(texts, terms, labels)

@@ -205,7 +205,9 @@ def _reporting(model, phase: str, progress: Callable[[str], None] | None):
     takes minutes to hours; the n-gram model, seconds, says nothing)."""
     if progress is not None and hasattr(model, "progress"):
         model.progress = lambda info: progress(
-            f"{phase}: model {info['model']}/{info['models']}, step {info['step']}/{info['total']}")
+            f"{phase}: " + ("adapting the encoder" if info.get("stage") == "adapt" else
+                            f"model {info['model']}/{info['models']}")
+            + f", step {info['step']}/{info['total']}")
     return model
 
 

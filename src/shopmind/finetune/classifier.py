@@ -69,7 +69,9 @@ class FineTunedClassifier:
     instead of 87), read back into float32, its probabilities a rounding off the saved model's
     (LoRA adapters are small and always stay float32). ``average`` > 0 scores and keeps a moving
     average of the weights over about that many epochs instead of the last step's weights
-    (see :func:`~shopmind.finetune.trainer.train_classifier`).
+    (see :func:`~shopmind.finetune.trainer.train_classifier`). ``rdrop`` > 0 also keeps the
+    predictions of two dropout masks together (R-Drop; twice the time per step, ibid.);
+    ``layer_decay`` < 1 lowers the learning rate layer by layer down the encoder (ibid.).
 
     Learned state: ``classes_``, ``report_`` (loss curve, seconds per epoch, dev history),
     ``trainable_parameters_``, ``total_parameters_``.
@@ -83,7 +85,8 @@ class FineTunedClassifier:
                  lora_r: int = 8, lora_alpha: int = 16, lora_dropout: float = 0.1,
                  seed: int = 0, device: str | None = None, threads: int | None = None,
                  bf16: bool | None = None, distill: float = 0.5, pooling: str = "cls",
-                 adversarial: float = 0.0, save_dtype: str = "float32", average: float = 0.0):
+                 adversarial: float = 0.0, save_dtype: str = "float32", average: float = 0.0,
+                 rdrop: float = 0.0, layer_decay: float = 1.0):
         self.model = model
         self.lora = lora
         self.epochs = epochs
@@ -108,11 +111,14 @@ class FineTunedClassifier:
         self.adversarial = adversarial
         self.save_dtype = save_dtype
         self.average = average
+        self.rdrop = rdrop
+        self.layer_decay = layer_decay
 
     _PARAMS = ("model", "lora", "epochs", "lr", "batch_size", "max_length", "warmup",
                "weight_decay", "class_weight", "patience", "eval_every", "max_minutes",
                "lora_r", "lora_alpha", "lora_dropout", "seed", "device", "threads", "bf16",
-               "distill", "pooling", "adversarial", "save_dtype", "average")
+               "distill", "pooling", "adversarial", "save_dtype", "average", "rdrop",
+               "layer_decay")
 
     def get_params(self) -> dict:
         return {k: (str(getattr(self, k)) if k == "model" else getattr(self, k))
@@ -164,6 +170,12 @@ class FineTunedClassifier:
         if not self.average >= 0:
             raise ConfigError(f"average is a number of epochs >= 0 (0 turns it off), "
                               f"not {self.average!r}")
+        if not 0 < self.layer_decay <= 1:
+            raise ConfigError(f"layer_decay is a factor per layer in (0, 1] (1 turns it off), "
+                              f"not {self.layer_decay!r}")
+        if not self.rdrop >= 0:
+            raise ConfigError(f"rdrop is the weight of the two dropout passes' divergence >= 0 "
+                              f"(0 turns it off; 1 is usual), not {self.rdrop!r}")
         self._check_save_dtype()
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
@@ -195,7 +207,8 @@ class FineTunedClassifier:
             class_weight=weights, patience=self.patience, eval_every=self.eval_every,
             max_seconds=self.max_minutes * 60 if self.max_minutes else None, seed=self.seed,
             bf16=self.bf16, distill=self.distill, adversarial=self.adversarial,
-            average=self.average, progress=progress)
+            average=self.average, rdrop=self.rdrop, layer_decay=self.layer_decay,
+            progress=progress)
         self._net = net
         return self
 

