@@ -74,11 +74,6 @@ def mask_tokens(ids, generator, mask_prob: float, mask_id: int, vocab_size: int,
     return inputs, labels
 
 
-def _no_dropout(module) -> None:
-    if type(module).__name__ == "Dropout":
-        module.p = 0.0
-
-
 class MaskedLMPretrainer:
     """Train a tokenizer and a BERT encoder from scratch on ``texts``; write a model directory.
 
@@ -142,11 +137,10 @@ class MaskedLMPretrainer:
 
     def _network(self, tokenizer):
         _, transformers = torch_and_transformers()
-        if self.init:
-            net = transformers.BertForMaskedLM.from_pretrained(resolve_model_path(self.init))
-            net.config.hidden_dropout_prob = net.config.attention_probs_dropout_prob = 0.0
-            net.apply(_no_dropout)  # as from scratch: a short run underfits, it does not overfit
-            return net
+        if self.init:  # no dropout, as from scratch: a short run underfits, it does not overfit
+            return transformers.BertForMaskedLM.from_pretrained(
+                resolve_model_path(self.init), hidden_dropout_prob=0.0,
+                attention_probs_dropout_prob=0.0)
         config = transformers.BertConfig(
             vocab_size=len(tokenizer), hidden_size=self.hidden_size,
             num_hidden_layers=self.layers, num_attention_heads=self.heads,

@@ -113,7 +113,7 @@ def _param_groups(named: list, weight_decay: float, layer_decay: float) -> list[
     groups: dict[tuple, dict] = {}
     for name, param in named:
         decays = not name.endswith(no_decay)
-        scale = layer_decay ** (top + 1 - depth(name)) if layer_decay != 1 else 1.0
+        scale = layer_decay ** (top + 1 - depth(name))
         group = groups.setdefault((decays, scale), {
             "params": [], "weight_decay": weight_decay if decays else 0.0, "lr_scale": scale})
         group["params"].append(param)
@@ -252,8 +252,9 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
         for rows in length_batches(lengths, batch_size, rng):
             if budget.done(step):
                 break
+            rate = lr * budget.lr_factor(step)
             for group in opt.param_groups:
-                group["lr"] = lr * budget.lr_factor(step) * group["lr_scale"]
+                group["lr"] = rate * group["lr_scale"]
             batch = {k: v.to(device) for k, v in
                      tokenize_rows(tokenizer, train.texts, train.pairs, rows, max_length).items()}
             batch_loss = partial(loss_of, batch, rows)
@@ -272,7 +273,7 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
             if progress is not None:
                 progress({"step": step, "total": budget.total_steps,
                           "progress": budget.progress(step), "loss": losses[-1],
-                          "lr": lr * budget.lr_factor(step)})
+                          "lr": rate})
             if dev is not None and eval_every and step % eval_every == 0:
                 if evaluate(step, step / steps_per_epoch):
                     stop = True
