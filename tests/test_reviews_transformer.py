@@ -310,3 +310,19 @@ def test_adapt_fine_tunes_from_the_encoder_pre_trained_on_the_training_sentences
                        atol=1e-6)
     with pytest.raises(ConfigError, match="lora=False"):
         TransformerPairClassifier(model=tiny_model, lora=True, adapt=1).fit(texts, terms, labels)
+
+
+@pytest.mark.parametrize("setting, message", [({"adapt": -1}, "adapt is"),
+                                              ({"adapt": 1, "rdrop": -1.0}, "rdrop is"),
+                                              ({"adapt": 1, "layer_decay": 0.0}, "layer_decay is")])
+def test_bad_settings_are_refused_before_the_encoder_is_adapted(tiny_model, monkeypatch,
+                                                                setting, message):
+    from shopmind.finetune import MaskedLMPretrainer
+
+    def never(*args, **kwargs):
+        raise AssertionError("pre-training started before the settings were checked")
+
+    monkeypatch.setattr(MaskedLMPretrainer, "fit", never)
+    with pytest.raises(ConfigError, match=message):
+        TransformerPairClassifier(model=tiny_model, **setting).fit(
+            _TEXTS, ["screen", "battery", "keyboard", "price"], ["positive", "negative"] * 2)

@@ -150,18 +150,9 @@ class FineTunedClassifier:
             codes[i] = index[str(v)]
         return codes
 
-    def fit(self, texts, labels, pairs=None, dev: tuple | None = None,
-            progress: Callable[[dict], None] | None = None,
-            teacher_proba=None) -> FineTunedClassifier:
-        """Fine-tune on ``texts`` (and ``pairs``) with ``labels``.
-
-        ``dev`` is ``(texts, labels)`` or ``(texts, labels, pairs)``: scored during training
-        for early stopping and best-weights selection. ``teacher_proba`` (rows × classes, columns
-        in the sorted order ``classes_`` will have) are a teacher's probabilities for the training
-        rows, learnt from with weight ``distill``; give out-of-fold ones (a teacher scoring its own
-        training rows is over-confident).
-        """
-        torch, transformers = torch_and_transformers()
+    def check_params(self) -> None:
+        """Refuse out-of-range training settings before any work: :meth:`fit` calls it, and so
+        may a caller that does something long (pre-training) before fitting."""
         if self.class_weight not in (None, "balanced"):
             raise ConfigError(f"class_weight must be None or 'balanced', not {self.class_weight!r}")
         if not self.adversarial >= 0:
@@ -177,6 +168,20 @@ class FineTunedClassifier:
             raise ConfigError(f"rdrop is the weight of the two dropout passes' divergence >= 0 "
                               f"(0 turns it off; 1 is usual), not {self.rdrop!r}")
         self._check_save_dtype()
+
+    def fit(self, texts, labels, pairs=None, dev: tuple | None = None,
+            progress: Callable[[dict], None] | None = None,
+            teacher_proba=None) -> FineTunedClassifier:
+        """Fine-tune on ``texts`` (and ``pairs``) with ``labels``.
+
+        ``dev`` is ``(texts, labels)`` or ``(texts, labels, pairs)``: scored during training
+        for early stopping and best-weights selection. ``teacher_proba`` (rows × classes, columns
+        in the sorted order ``classes_`` will have) are a teacher's probabilities for the training
+        rows, learnt from with weight ``distill``; give out-of-fold ones (a teacher scoring its own
+        training rows is over-confident).
+        """
+        torch, transformers = torch_and_transformers()
+        self.check_params()
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
         train.y = y

@@ -127,9 +127,13 @@ class _FineTuned:
         labels = np.asarray(labels, dtype=object)
         if len(labels) != len(texts):
             raise DataError(f"{len(texts)} texts but {len(labels)} labels")
+        if not self.adapt >= 0:
+            raise ConfigError(f"adapt is a number of pre-training epochs >= 0 (0 turns it off), "
+                              f"not {self.adapt!r}")
         if self.adapt and self.lora:
             raise ConfigError("adapt needs lora=False: LoRA adapters are saved without their "
                               "base encoder, and the adapted encoder is not kept")
+        self._member(self.model, self.seed, with_dev=False).check_params()  # before adapting
         groups = sentences if self.group_dev else None
         with tempfile.TemporaryDirectory(prefix="shopmind-adapted-") as adapted:
             encoder = self._adapted(sorted(set(sentences)), adapted) if self.adapt else self.model
@@ -151,8 +155,6 @@ class _FineTuned:
 
     def _fit_one(self, texts: list[str], pairs: list[str] | None, labels: np.ndarray,
                  groups: list[str] | None, seed: int, member: int, encoder: str):
-        from shopmind.finetune import FineTunedClassifier
-
         report = self.progress
         progress = None if report is None else (
             lambda info: report({**info, "model": member + 1, "models": self.ensemble}))
@@ -166,14 +168,20 @@ class _FineTuned:
                    None if pairs is None else [pairs[i] for i in held])
             texts, labels = [texts[i] for i in keep], labels[keep]
             pairs = None if pairs is None else [pairs[i] for i in keep]
+        return self._member(encoder, seed, with_dev=dev is not None).fit(
+            texts, labels, pairs, dev=dev, progress=progress)
+
+    def _member(self, encoder: str, seed: int, with_dev: bool):
+        """One model of the ensemble, unfitted: this adapter's settings on ``encoder``."""
+        from shopmind.finetune import FineTunedClassifier
+
         return FineTunedClassifier(
             model=encoder, lora=self.lora, epochs=self.epochs, lr=self.lr,
             batch_size=self.batch_size, max_length=self.max_length, warmup=self.warmup,
-            weight_decay=self.weight_decay, patience=self.patience if dev else None,
+            weight_decay=self.weight_decay, patience=self.patience if with_dev else None,
             seed=seed, device=self.device, threads=self.threads, pooling=self.pooling,
             adversarial=self.adversarial, save_dtype=self.save_dtype, average=self.average,
-            rdrop=self.rdrop, layer_decay=self.layer_decay).fit(
-                texts, labels, pairs, dev=dev, progress=progress)
+            rdrop=self.rdrop, layer_decay=self.layer_decay)
 
     def _expose(self) -> None:
         """``classes_``; ``reports_`` (each model's training report) and, of the first model,
