@@ -175,9 +175,10 @@ def test_the_aspect_term_recipe_is_one_definition_that_callers_can_adjust(tiny_m
     from shopmind.reviews import aspect_term_model
 
     recipe = aspect_term_model(tiny_model).get_params()
-    # every weight trained (the dev splits' choice over LoRA), five models, each its own dev tenth
-    assert (recipe["lora"], recipe["lr"], recipe["ensemble"], recipe["dev_share"]) == (
-        False, 1e-4, 5, 0.1)
+    # every weight trained (the dev splits' choice over LoRA), five models, each learning every
+    # row for 8 epochs with R-Drop (cross-validation's choice over stopping on a dev tenth)
+    assert (recipe["lora"], recipe["lr"], recipe["ensemble"]) == (False, 1e-4, 5)
+    assert (recipe["dev_share"], recipe["epochs"], recipe["rdrop"]) == (0.0, 8, 1.0)
     assert recipe["save_dtype"] == "float16"  # each model saved in half the disk
     assert recipe["average"] == 0.5  # each keeps its weights averaged over half an epoch (CV's choice)
     assert aspect_model(tiny_model).get_params() == recipe  # the engine's is the same recipe
