@@ -327,3 +327,23 @@ def test_bad_settings_are_refused_before_the_encoder_is_adapted(tiny_model, monk
     with pytest.raises(ConfigError, match=message):
         TransformerPairClassifier(model=tiny_model, **setting).fit(
             _TEXTS, ["screen", "battery", "keyboard", "price"], ["positive", "negative"] * 2)
+
+
+def test_a_term_named_past_max_length_is_read_in_a_window_around_it(tiny_model):
+    """A long review that names its aspect late: truncation would cut the term and the word
+    that judges it, leaving the same opening for every row (cut so, the same model stays at
+    0.5); the window around the term keeps both."""
+    opening = "i bought this for my office last month after reading many reviews online , " * 3
+    texts = [opening + t for t in _TEXTS] * 8
+    terms = ["screen", "screen", "battery", "battery"] * 8  # each term praised and panned
+    labels = ["positive", "negative", "positive", "negative"] * 8
+    model = TransformerPairClassifier(model=tiny_model, epochs=16, lr=3e-3, batch_size=8,
+                                      max_length=32, warmup=0.0, threads=1)
+    read, second = model._prepare(texts[:4], terms[:4])
+    tokenizer = model._tokenizer()
+    for text, word, pair in zip(read, ["great", "awful", "love", "hate"], second):
+        assert f'"{pair}"' in text and word in text and len(text) < len(opening)  # the end kept
+        assert len(tokenizer(text, pair)["input_ids"]) <= 32
+    assert model._prepare(_TEXTS, terms[:4])[0][0] == 'the "screen" is great'  # short: as is
+    model.fit(texts, terms, labels)
+    assert (model.predict(texts, terms) == np.array(labels, dtype=object)).mean() >= 0.9

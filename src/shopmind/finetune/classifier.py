@@ -150,6 +150,13 @@ class FineTunedClassifier:
             codes[i] = index[str(v)]
         return codes
 
+    @property
+    def tokenizer_(self):
+        """The tokenizer the fitted (or loaded) model reads its texts with."""
+        if not hasattr(self, "_tokenizer"):
+            raise NotFittedError("this FineTunedClassifier is not fitted; call fit() or load()")
+        return self._tokenizer
+
     def check_params(self) -> None:
         """Refuse out-of-range training settings before any work: :meth:`fit` calls it, and so
         may a caller that does something long (pre-training) before fitting."""
