@@ -215,9 +215,9 @@ def aspect_model(spec: str):
     """The aspect-term model to fit on the shop's annotated reviews: ``"ngram"`` (None: the
     analyzer's default ``AspectTermClassifier``, seconds), ``"minilm"`` (the packaged English
     MiniLM fine-tuned by :func:`~shopmind.reviews.aspect_term_model`, the recipe of
-    ``benchmarks/reviews.py --finetune``: SemEval-14 laptops 0.7665 and restaurants 0.8429
-    against 0.6912 and 0.7804 for the n-gram model, but 17 to 47 minutes per set on 2 CPU
-    cores), or a local Hugging Face model directory fine-tuned the same way."""
+    ``benchmarks/reviews.py --finetune``: SemEval-14 laptops 0.7759 and restaurants 0.8455
+    against 0.6912 and 0.7804 for the n-gram model, but 46 and 71 minutes on 2 CPU cores),
+    or a local Hugging Face model directory fine-tuned the same way."""
     from shopmind.reviews import aspect_term_model
     from shopmind.text.encoders import PACKAGED_MINILM
 
