@@ -29,6 +29,7 @@ from shopmind.finetune.models import (
     count_parameters,
     load_classifier,
     load_saved_classifier,
+    load_tokenizer,
     pick_device,
     resolve_model_path,
     torch_and_transformers,
@@ -187,7 +188,7 @@ class FineTunedClassifier:
         rows, learnt from with weight ``distill``; give out-of-fold ones (a teacher scoring its own
         training rows is over-confident).
         """
-        torch, transformers = torch_and_transformers()
+        torch, _ = torch_and_transformers()
         self.check_params()
         train = self._split(texts, labels, pairs, "training")
         self.classes_, y = encode_labels(train.y)
@@ -201,9 +202,9 @@ class FineTunedClassifier:
         if self.threads:
             torch.set_num_threads(self.threads)
         torch.manual_seed(self.seed)
-        path = resolve_model_path(self.model)
-        self._tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-        net, fresh = load_classifier(path, len(self.classes_), self.pooling)
+        self._tokenizer = load_tokenizer(self.model)
+        net, fresh = load_classifier(resolve_model_path(self.model), len(self.classes_),
+                                     self.pooling)
         if self.lora:
             net = add_lora(net, fresh, r=self.lora_r, alpha=self.lora_alpha,
                            dropout=self.lora_dropout)

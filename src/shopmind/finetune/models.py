@@ -13,7 +13,8 @@ from pathlib import Path
 from shopmind.errors import ConfigError, MissingDependencyError
 from shopmind.text.encoders import PACKAGED_MINILM, packaged_minilm_path
 
-__all__ = ["PACKAGED_MINILM", "resolve_model_path", "torch_and_transformers", "pick_device",
+__all__ = ["PACKAGED_MINILM", "resolve_model_path", "load_tokenizer", "torch_and_transformers",
+           "pick_device",
            "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
            "POOLINGS"]
 
@@ -37,6 +38,11 @@ def resolve_model_path(model: str | os.PathLike) -> str:
         raise ConfigError(f"{model} is not a Hugging Face model directory (config.json is "
                           f"missing)")
     return model
+
+
+def load_tokenizer(model: str | os.PathLike):
+    """The tokenizer of ``model`` (as :func:`resolve_model_path` finds it)."""
+    return torch_and_transformers()[1].AutoTokenizer.from_pretrained(resolve_model_path(model))
 
 
 def torch_and_transformers():

@@ -23,7 +23,13 @@ import numpy as np
 
 from shopmind.errors import DataError
 from shopmind.finetune.data import as_text_list
-from shopmind.finetune.models import count_parameters, pick_device, resolve_model_path, torch_and_transformers
+from shopmind.finetune.models import (
+    count_parameters,
+    load_tokenizer,
+    pick_device,
+    resolve_model_path,
+    torch_and_transformers,
+)
 from shopmind.finetune.schedule import Budget
 from shopmind.finetune.tokenizer import train_tokenizer
 from shopmind.torch_utils import bf16_autocast, use_bf16
@@ -191,9 +197,7 @@ class MaskedLMPretrainer:
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         if self.init:
-            _, transformers = torch_and_transformers()
-            self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(
-                resolve_model_path(self.init))
+            self.tokenizer_ = load_tokenizer(self.init)
         else:
             self.tokenizer_ = train_tokenizer(texts, self.vocab_size, self.min_frequency,
                                               max_length=self.seq_len, cjk=self.cjk)

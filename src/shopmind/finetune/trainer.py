@@ -233,12 +233,12 @@ def train_classifier(net, tokenizer, train: TrainingSplit, *, n_classes: int,
     def loss_of(batch: dict, rows) -> object:
         with bf16_autocast(report.bf16, device):
             logits = net(**batch).logits.float()
-        loss = loss_on_device(logits, target[rows].to(device))
+        y = target[rows].to(device)
+        loss = loss_on_device(logits, y)
         if rdrop:
             with bf16_autocast(report.bf16, device):
                 again = net(**batch).logits.float()
-            loss = (loss + loss_on_device(again, target[rows].to(device))) / 2 + \
-                rdrop * _symmetric_kl(logits, again)
+            loss = (loss + loss_on_device(again, y)) / 2 + rdrop * _symmetric_kl(logits, again)
         if soft is None:
             return loss
         teacher = -(soft[rows].to(device) * torch.log_softmax(logits, dim=1))

@@ -367,9 +367,9 @@ class TransformerPairClassifier(_FineTuned):
 
 @functools.lru_cache(maxsize=4)
 def _tokenizer_of(model: str):
-    from shopmind.finetune.models import resolve_model_path, torch_and_transformers
+    from shopmind.finetune.models import load_tokenizer
 
-    return torch_and_transformers()[1].AutoTokenizer.from_pretrained(resolve_model_path(model))
+    return load_tokenizer(model)
 
 
 def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerPairClassifier:
