@@ -414,7 +414,7 @@ def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerP
     scored 0.7819 against 0.7733: better on both sets, by 0.73 point on their mean, and served
     since (until then: a dev tenth per model, stopping within 15 epochs, no R-Drop). Each step
     costs twice the time; on test, 5 models (``benchmarks/results/reviews.json``), 0.7759 /
-    0.8455 against 0.7665 / 0.8429, single models 0.7649–0.7806 / 0.8241–0.8571.
+    0.8455 against 0.7665 / 0.8429, single models 0.7665–0.7806 / 0.8241–0.8571.
 
     Tried on laptops against it, the same folds and seeds, none adopted: R-Drop for 12 epochs
     0.7607; the weights averaged over the last 2 epochs, not half of one, 0.7663 (a tie); the
