@@ -17,7 +17,10 @@ text has no second segment; its pair mean is the mean of all again. On the packa
 not pay where we measured it (``benchmarks/aspect_recipes.py``, SemEval-14 dev splits, 3 models
 averaged, every weight at 1e-4): laptops 0.7966 against 0.8052 for the plain mean, restaurants
 0.8081 against 0.8137; with patience 3 instead of 2, laptops 0.7966 and restaurants 0.8395 — a
-gain on one set only, by three models — so the aspect-term recipe keeps ``"mean"``.
+gain on one set only, by three models — so the aspect-term recipe keeps ``"mean"``. Those dev
+splits held pairs, whose sentences were trained on under other aspects (which rewards reading
+the sentence, not the term); with folds of whole sentences and the R-Drop recipe it still did not
+pay: laptops 3-fold out of fold 0.7603 against 0.7663 (``aspect-recipes-cv-laptops.json``).
 
 A saved one is the encoder's own directory (``save_pretrained``: full weights, or the LoRA
 adapter) plus :data:`HEAD_FILE`, the linear layer.
