@@ -14,9 +14,8 @@ from shopmind.errors import ConfigError, MissingDependencyError
 from shopmind.text.encoders import PACKAGED_MINILM, packaged_minilm_path
 
 __all__ = ["PACKAGED_MINILM", "resolve_model_path", "load_tokenizer", "torch_and_transformers",
-           "pick_device",
-           "count_parameters", "load_sequence_classifier", "load_classifier", "load_saved_classifier",
-           "POOLINGS"]
+           "pick_device", "count_parameters", "load_sequence_classifier", "load_classifier",
+           "load_saved_classifier", "POOLINGS"]
 
 POOLINGS = ("cls", "mean", "mean+pair")
 """How a classifier reads the encoder: ``"cls"`` — the model's own sequence-classification head
