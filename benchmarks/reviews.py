@@ -16,11 +16,12 @@ Every dataset found there is run with the same settings — nothing is tuned per
 * ``absa/<name>/`` — aspect sentiment: train/test files of (sentence, aspect term or aspect
   category, polarity). shopmind's aspect-term classifier against a sentence-only logistic
   regression (blind to the aspect) and the majority class; with ``--finetune`` also the
-  packaged MiniLM fine-tuned as a sentence-pair classifier on English sets (every weight, the term
-  quoted in the sentence, mean pooling; the recipe's models with different seeds, each learning
-  every train pair for 8 epochs with R-Drop, averaged: ``shopmind.reviews.aspect_term_model``).
+  packaged all-mpnet-base-v2 fine-tuned as a sentence-pair classifier on English sets (every
+  weight, the term quoted in the sentence, mean pooling; the recipe's models with different
+  seeds, each learning every train pair for 5 epochs, averaged:
+  ``shopmind.reviews.aspect_term_model``).
   ``--finetune-joint`` fits that recipe once on the train files of every English aspect set run,
-  together, and scores each set's test file (rows ``shopmind-minilm-pair-finetuned-joint``,
+  together, and scores each set's test file (rows ``shopmind-mpnet-pair-finetuned-joint``,
   ``trained_on`` naming the sets): what a shop gains by adding another domain's labelled pairs.
   ``--recipe JSON`` changes that recipe's parameters (the rows' method then names the changes).
 
@@ -439,25 +440,30 @@ def run_aspects(name: str, train: pd.DataFrame, test: pd.DataFrame, quick: bool,
 
 
 def run_finetuned(sets: list[tuple[str, pd.DataFrame, pd.DataFrame]], quick: bool,
-                  threads: int | None, method: str = "shopmind-minilm-pair-finetuned",
+                  threads: int | None, joint: bool = False,
                   recipe: dict | None = None) -> list[dict]:
     """shopmind's aspect-term recipe (with ``recipe``'s changes) fitted once on the train pairs
     of every (name, train, test) in ``sets`` together — one set, or with ``--finetune-joint``
-    every English one — and scored on each test file: a row per set."""
+    every English one — and scored on each test file: a row per set, its method naming the
+    encoder (``shopmind-mpnet-pair-finetuned``)."""
     from shopmind.reviews import aspect_term_model
+    from shopmind.text.encoders import PACKAGED_MINILM, PACKAGED_MPNET
 
     train = pd.concat([train for _, train, _ in sets])
     start = time.perf_counter()
     # shopmind's recipe (every weight fine-tuned; see aspect_term_model for why), the term
     # quoted in the sentence, the encoder read by the mean of its token states, and its
-    # models averaged, each learning every train pair for 8 epochs with R-Drop (--quick: 2
-    # models, one epoch)
+    # models averaged, each learning every train pair for a fixed number of epochs (--quick:
+    # 2 models, one epoch)
     recipe = recipe or {}
+    net = aspect_term_model(threads=threads, **{**recipe, **({"epochs": 1, "ensemble": 2}
+                                                             if quick else {})})
+    encoder = {PACKAGED_MPNET: "mpnet", PACKAGED_MINILM: "minilm"}.get(net.model,
+                                                                     Path(net.model).name)
+    method = f"shopmind-{encoder}-pair-finetuned" + ("-joint" if joint else "")
     if recipe:
         method += " " + json.dumps(recipe, sort_keys=True)
-    net = aspect_term_model(threads=threads, **{**recipe, **({"epochs": 1, "ensemble": 2}
-                                                             if quick else {})}).fit(
-        train["text"], train["term"], train["label"].astype(str))
+    net.fit(train["text"], train["term"], train["label"].astype(str))
     fit_seconds = time.perf_counter() - start
     models = [{"epoch_seconds": [round(s, 1) for s in r.epoch_seconds],
                "dev_history": r.dev_history, "loss_curve": [round(v, 4) for v in r.loss_curve]}
@@ -554,8 +560,7 @@ def main(argv=None) -> None:
                     english.append((name, train, test))
     if english:
         print(f"== fine-tuning on {' + '.join(n for n, _, _ in english)} together", flush=True)
-        results += run_finetuned(english, args.quick, args.threads,
-                                 "shopmind-minilm-pair-finetuned-joint")
+        results += run_finetuned(english, args.quick, args.threads, joint=True)
     wall_seconds = time.perf_counter() - started
     extra = {}
     if args.merge:

@@ -78,7 +78,7 @@ def test_train_reviews_and_search_into_the_registry(tmp_path, monkeypatch):
     again = runner.invoke(app, ["train", "reviews", "--db", db])
     assert again.exit_code == 0 and "version 2" in again.output and "aspect_pairs" in again.output
     bogus = runner.invoke(app, ["train", "reviews", "--db", db, "--aspect-model", "no-such"])
-    assert bogus.exit_code == 2 and "neither 'ngram', 'minilm' nor a local" in bogus.output
+    assert bogus.exit_code == 2 and "neither 'ngram', 'mpnet', 'minilm' nor" in bogus.output
     search = runner.invoke(app, ["train", "search", "--db", db, "--encoder", "hashing"])
     assert search.exit_code == 0 and "ndcg@10" in search.output
     # `reviews analyze` answers with the serving version: the aspect asked by name is judged

@@ -173,15 +173,24 @@ def test_the_analyzer_serves_a_fine_tuned_aspect_model(tiny_model, tmp_path):
 def test_the_aspect_term_recipe_is_one_definition_that_callers_can_adjust(tiny_model):
     from shopmind.engine_search_reviews import aspect_model
     from shopmind.reviews import aspect_term_model
+    from shopmind.text.encoders import PACKAGED_MINILM, PACKAGED_MPNET
 
+    served = aspect_term_model().get_params()  # nothing loaded until fit
+    # mpnet (cross-validation's choice over MiniLM): 3 models, every weight at 3e-5, 5 epochs
+    assert served["model"] == PACKAGED_MPNET
+    assert (served["lora"], served["lr"], served["batch_size"], served["ensemble"]) == (
+        False, 3e-5, 16, 3)
+    assert (served["dev_share"], served["epochs"], served["rdrop"]) == (0.0, 5, 0.0)
+    assert aspect_model("mpnet").get_params() == served  # the engine's is the same recipe
     recipe = aspect_term_model(tiny_model).get_params()
-    # every weight trained (the dev splits' choice over LoRA), five models, each learning every
-    # row for 8 epochs with R-Drop (cross-validation's choice over stopping on a dev tenth)
+    # a small encoder: five models, each learning every row for 8 epochs with R-Drop at 1e-4
     assert (recipe["lora"], recipe["lr"], recipe["ensemble"]) == (False, 1e-4, 5)
     assert (recipe["dev_share"], recipe["epochs"], recipe["rdrop"]) == (0.0, 8, 1.0)
-    assert recipe["save_dtype"] == "float16"  # each model saved in half the disk
-    assert recipe["average"] == 0.5  # each keeps its weights averaged over half an epoch (CV's choice)
-    assert aspect_model(tiny_model).get_params() == recipe  # the engine's is the same recipe
+    assert aspect_model("minilm").get_params() == {**recipe, "model": PACKAGED_MINILM}
+    for params in (served, recipe):
+        assert params["save_dtype"] == "float16"  # each model saved in half the disk
+        assert params["average"] == 0.5  # weights averaged over half an epoch (CV's choice)
+    assert aspect_model(tiny_model).get_params() == recipe
     quick = aspect_term_model(tiny_model, ensemble=2, epochs=1).get_params()
     assert quick == {**recipe, "ensemble": 2, "epochs": 1}
 
@@ -194,7 +203,7 @@ def test_the_engine_fits_a_chosen_aspect_model_and_keeps_the_better_judge(tiny_m
 
     assert isinstance(aspect_model(tiny_model), TransformerPairClassifier)
     assert aspect_model("ngram") is None
-    with pytest.raises(ConfigError, match="neither 'ngram', 'minilm' nor a local model"):
+    with pytest.raises(ConfigError, match="neither 'ngram', 'mpnet', 'minilm' nor a local model"):
         aspect_model(str(tmp_path / "no-such-model"))
     store = Store(f"sqlite:///{tmp_path}/shop.db")
     store.ingest(generate_demo_shop(seed=2, n_users=120).batch())

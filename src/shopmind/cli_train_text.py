@@ -46,8 +46,9 @@ def _train(capability: str, db: str | None, model_dir, as_json: bool, **options)
 def train_reviews(db: DbOption = None, model_dir: ModelDirOption = None,
                   aspects: str = typer.Option(
                       "ngram", "--aspect-model", help="the aspect-term model: 'ngram' (seconds), "
-                      "'minilm' (the packaged English MiniLM fine-tuned, 5 models averaged: "
-                      "stronger on English, tens of minutes on a CPU) or a local model directory"),
+                      "'mpnet' or 'minilm' (that packaged English encoder fine-tuned, its models "
+                      "averaged: far stronger on English, tens of minutes on a CPU) or a local "
+                      "model directory"),
                   as_json: JsonOption = False) -> None:
     """Train the review analyzer on the store's reviews (sentiment from labels, else star
     ratings; the aspect-term model from reviews annotated with aspects, kept only where it

