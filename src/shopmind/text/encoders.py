@@ -71,7 +71,7 @@ PACKAGED_MODELS = (PACKAGED_MINILM, PACKAGED_MPNET)
 
 
 def packaged_model_path(name: str) -> Path | None:
-    """The folder of the packaged encoder called ``name``; None when no packaged one is."""
+    """The folder of the packaged encoder called ``name``; None when none has that name."""
     if name == PACKAGED_MINILM:
         return packaged_minilm_path()
     if name == PACKAGED_MPNET:
